@@ -1,0 +1,116 @@
+//! The enricher stage: word count, reading time and language of each record.
+//!
+//! [`enrich`] is the pure core; [`run`] moves items from the deduplicator to the sink.
+
+use newsflow_record::telemetry;
+use newsflow_record::{Item, Record, Stage};
+use std::time::Instant;
+
+/// Settings from `[enricher]`.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrichConfig {
+    /// Reading speed used for `reading_time_seconds`.
+    pub words_per_minute: u32,
+    /// Below this many words the language is not guessed (too little evidence).
+    pub min_words_for_language: usize,
+}
+
+impl Default for EnrichConfig {
+    fn default() -> Self {
+        EnrichConfig {
+            words_per_minute: 230,
+            min_words_for_language: 3,
+        }
+    }
+}
+
+/// Words as readers count them: whitespace-separated tokens holding a letter or digit.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+/// Seconds a reader needs at `wpm` words per minute, rounded up.
+pub fn reading_time_seconds(words: usize, wpm: u32) -> u64 {
+    let wpm = u64::from(wpm.max(1));
+    (words as u64 * 60).div_ceil(wpm)
+}
+
+/// ISO 639-1 code and confidence of the text's language, if it can be told.
+/// whatlang is a trigram model covering 69 languages, small and fast; it reports
+/// ISO 639-3, which isolang maps to 639-1.
+pub fn language(text: &str) -> Option<(String, f64)> {
+    let info = whatlang::detect(text)?;
+    let code = isolang::Language::from_639_3(info.lang().code())?.to_639_1()?;
+    Some((
+        code.to_string(),
+        (info.confidence() * 1000.0).round() / 1000.0,
+    ))
+}
+
+/// Fills the enricher's fields of `record`.
+pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
+    record.word_count = word_count(&record.body);
+    record.reading_time_seconds = reading_time_seconds(record.word_count, cfg.words_per_minute);
+    if record.word_count >= cfg.min_words_for_language {
+        if let Some((lang, conf)) = language(&record.body) {
+            record.language = Some(lang);
+            record.language_confidence = Some(conf);
+        }
+    }
+}
+
+/// Enriches items until the input channel closes.
+pub async fn run(
+    rx: async_channel::Receiver<Item>,
+    tx: async_channel::Sender<Item>,
+    cfg: EnrichConfig,
+) {
+    while let Ok(item) = rx.recv().await {
+        telemetry::item_in(Stage::Enricher);
+        let started = Instant::now();
+        let item = tokio::task::spawn_blocking(move || {
+            let mut item = item;
+            enrich(&mut item.record, &cfg);
+            item
+        })
+        .await
+        .expect("enrich does not panic; a panic here is a bug to report");
+        telemetry::item_out(Stage::Enricher, started.elapsed());
+        if tx.send(item).await.is_err() {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_reading_time() {
+        assert_eq!(word_count("Hello, world — it's 2022 ."), 4);
+        assert_eq!(reading_time_seconds(230, 230), 60);
+        assert_eq!(reading_time_seconds(231, 230), 61);
+        assert_eq!(reading_time_seconds(0, 230), 0);
+    }
+
+    #[test]
+    fn languages_of_news_sentences() {
+        let cases = [
+            ("en", "The foreign ministers met in Geneva on Friday to discuss the crisis around Ukraine."),
+            ("de", "Die Außenminister trafen sich am Freitag in Genf, um über die Krise in der Ukraine zu sprechen."),
+            ("fr", "Les ministres des affaires étrangères se sont réunis vendredi à Genève pour discuter de la crise."),
+            ("es", "Los ministros de exteriores se reunieron el viernes en Ginebra para hablar de la crisis en Ucrania."),
+            ("it", "I ministri degli esteri si sono incontrati venerdì a Ginevra per discutere della crisi in Ucraina."),
+        ];
+        for (want, text) in cases {
+            assert_eq!(
+                language(text).map(|(l, _)| l).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+    }
+}

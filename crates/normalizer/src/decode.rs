@@ -1,0 +1,154 @@
+//! Bytes to UTF-8: BOM, then strict UTF-8, then statistical detection (chardetng,
+//! the detector Firefox uses), and a refusal for anything that is not text.
+
+use encoding_rs::Encoding;
+use newsflow_record::{Reason, Stage, StageError};
+
+/// Text decoded from a file, and the encoding it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    pub encoding: &'static str,
+}
+
+/// Signatures of common binary formats scrapers leave in drop folders.
+const MAGIC: &[(&[u8], &str)] = &[
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"%PDF-", "PDF document"),
+    (b"PK\x03\x04", "ZIP archive (or DOCX/XLSX)"),
+    (b"\x7fELF", "ELF executable"),
+    (b"RIFF", "RIFF media (WebP/WAV/AVI)"),
+    (b"\x00\x00\x01\x00", "icon"),
+    (b"wOFF", "web font"),
+    (b"wOF2", "web font"),
+    (b"\x28\xb5\x2f\xfd", "zstd archive"),
+    (b"BZh", "bzip2 archive"),
+    (b"\xfd7zXZ\x00", "xz archive"),
+];
+
+fn err(reason: Reason, message: String) -> StageError {
+    StageError::new(Stage::Normalizer, reason, message)
+}
+
+/// Decodes `bytes` into text, or says why they are not text.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, StageError> {
+    if bytes.is_empty() {
+        return Err(err(
+            Reason::Empty,
+            "the file is empty (0 bytes); nothing to ingest".into(),
+        ));
+    }
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+        return finish(text.into_owned(), enc.name(), had_errors);
+    }
+    if bytes.starts_with(b"\x1f\x8b") {
+        return Err(err(
+            Reason::UnsupportedFormat,
+            "gzip-compressed input is not supported yet; decompress it before dropping".into(),
+        ));
+    }
+    if let Some((_, what)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
+        return Err(err(
+            Reason::Binary,
+            format!("the file is a {what}, not text; only text news items can be ingested"),
+        ));
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    if head.contains(&0) {
+        return Err(err(
+            Reason::Binary,
+            "the file contains NUL bytes and no UTF-16 byte-order mark, so it is binary, not text"
+                .into(),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => finish(s.to_owned(), "UTF-8", false),
+        Err(_) => {
+            let mut det = chardetng::EncodingDetector::new();
+            det.feed(bytes, true);
+            let enc = det.guess(None, true);
+            let (text, _, had_errors) = enc.decode(bytes);
+            finish(text.into_owned(), enc.name(), had_errors)
+        }
+    }
+}
+
+fn finish(text: String, encoding: &'static str, had_errors: bool) -> Result<Decoded, StageError> {
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c')) || c == '\u{fffd}'
+        })
+        .count();
+    // A few stray control characters or replacement characters occur in real scraped
+    // text; a high share means the "text" is really binary data that happened to decode.
+    if control * 100 > total * 2 || (had_errors && control * 1000 > total * 5) {
+        return Err(err(
+            Reason::Binary,
+            format!(
+                "the bytes decode as {encoding} but {control} of {total} characters are control or \
+                 undecodable characters, so this is not text"
+            ),
+        ));
+    }
+    Ok(Decoded { text, encoding })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_plain_and_with_bom() {
+        assert_eq!(decode("Grüße".as_bytes()).unwrap().text, "Grüße");
+        let d = decode(b"\xef\xbb\xbfHello").unwrap();
+        assert_eq!((d.text.as_str(), d.encoding), ("Hello", "UTF-8"));
+    }
+
+    #[test]
+    fn utf16_both_orders() {
+        let le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("Zoë".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xfe, 0xff]
+            .into_iter()
+            .chain("Zoë".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(decode(&le).unwrap().text, "Zoë");
+        assert_eq!(decode(&be).unwrap().text, "Zoë");
+    }
+
+    #[test]
+    fn windows_1252_is_decoded_not_refused() {
+        // "Café “quoted” – naïve" in Windows-1252.
+        let bytes =
+            b"Caf\xe9 \x93quoted\x94 \x96 na\xefve, the minister said on Thursday in Berlin.";
+        let d = decode(bytes).unwrap();
+        assert!(d.text.starts_with("Café “quoted” – naïve"), "{}", d.text);
+        assert_eq!(d.encoding, "windows-1252");
+    }
+
+    #[test]
+    fn binary_is_refused_with_a_reason() {
+        assert_eq!(decode(b"").unwrap_err().reason, Reason::Empty);
+        assert_eq!(
+            decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap_err().reason,
+            Reason::Binary
+        );
+        assert_eq!(decode(b"abc\0def").unwrap_err().reason, Reason::Binary);
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+            .collect();
+        assert_eq!(decode(&noise).unwrap_err().reason, Reason::Binary);
+        assert_eq!(
+            decode(b"\x1f\x8b\x08\0").unwrap_err().reason,
+            Reason::UnsupportedFormat
+        );
+    }
+}

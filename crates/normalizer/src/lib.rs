@@ -1,0 +1,260 @@
+//! The normalizer stage: bytes of a dropped file in, clean text out.
+//!
+//! The core is [`normalize`], pure and synchronous: it decodes the bytes
+//! ([`decode`]), recognises the input format, removes boilerplate lines with the
+//! rule packs ([`rules`]) and pulls out title, byline and publication date
+//! ([`structure`]). [`run`] is the thin async runner that moves items between the
+//! watcher's channel and the deduplicator's.
+
+pub mod decode;
+pub mod rules;
+pub mod structure;
+
+use newsflow_record::telemetry;
+use newsflow_record::{
+    rfc3339, Boilerplate, Dedup, Failed, Item, Pipeline, RawItem, Reason, Record, Source, Stage,
+    StageError, PIPELINE_VERSION,
+};
+use rules::RuleSet;
+use std::sync::Arc;
+use std::time::Instant;
+use structure::Removed;
+use tokio::sync::watch;
+
+/// What the normalizer makes of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// Input format: `text`.
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+    /// Paragraphs joined by one blank line.
+    pub body: String,
+    /// Every removed line, with the rule that removed it.
+    pub removed: Vec<Removed>,
+}
+
+impl Normalized {
+    /// Ids of the rules that fired, each once, in first-fired order.
+    pub fn rules_fired(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for r in &self.removed {
+            if !ids.contains(&r.rule_id) {
+                ids.push(r.rule_id.clone());
+            }
+        }
+        ids
+    }
+}
+
+fn unsupported(what: &str) -> StageError {
+    StageError::new(
+        Stage::Normalizer,
+        Reason::UnsupportedFormat,
+        format!(
+            "{what} input is not supported yet: only plain-text news items (.txt) are ingested; \
+             convert it to text or wait for HTML/JSON/feed support"
+        ),
+    )
+}
+
+/// Recognises formats the text path must not treat as prose. By extension first,
+/// then by content, because scrapers often drop HTML under a `.txt` name.
+fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
+    let ext = file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "html" | "htm" | "xhtml" => return Err(unsupported("HTML")),
+        "json" | "jsonl" | "ndjson" => return Err(unsupported("JSON")),
+        "xml" | "rss" | "atom" => return Err(unsupported("XML feed")),
+        _ => {}
+    }
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || (head.starts_with('<') && head.contains("<body"))
+    {
+        return Err(unsupported("HTML"));
+    }
+    if head.starts_with("<?xml") || head.starts_with("<rss") || head.starts_with("<feed") {
+        return Err(unsupported("XML feed"));
+    }
+    let t = text.trim();
+    if (t.starts_with('{') && t.ends_with('}'))
+        || (t.starts_with('[') && t.ends_with(']') && t.contains('{'))
+    {
+        return Err(unsupported("JSON"));
+    }
+    Ok(())
+}
+
+/// The normalizer's pure core: the bytes and name of a dropped file in, clean text
+/// and head fields out, or the reason it cannot be a record.
+pub fn normalize(bytes: &[u8], file_name: &str, rules: &RuleSet) -> Result<Normalized, StageError> {
+    let decoded = decode::decode(bytes)?;
+    check_format(file_name, &decoded.text)?;
+    let s = structure::structure(&decoded.text, rules);
+    if s.paragraphs.is_empty() {
+        let message = if s.removed.is_empty() && s.title.is_none() {
+            "the file holds no text once whitespace is removed".to_string()
+        } else {
+            format!(
+                "nothing is left after removing {} boilerplate line(s){}; if this is real content, \
+                 check the rules with the ids listed here",
+                s.removed.len(),
+                if s.title.is_some() { " and the title" } else { "" }
+            ) + &format!(
+                " ({})",
+                s.removed
+                    .iter()
+                    .map(|r| r.rule_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return Err(StageError::new(
+            Stage::Normalizer,
+            Reason::NoContent,
+            message,
+        ));
+    }
+    Ok(Normalized {
+        format: "text",
+        encoding: decoded.encoding,
+        title: s.title,
+        byline: s.byline,
+        published: s.published,
+        body: s.paragraphs.join("\n\n"),
+        removed: s.removed,
+    })
+}
+
+/// Builds the record the later stages fill in.
+pub fn to_record(raw: &RawItem, n: Normalized) -> Record {
+    let rules = n.rules_fired();
+    Record {
+        id: raw.claim.id.clone(),
+        source: Source {
+            file_name: raw.claim.file_name.to_string_lossy().into_owned(),
+            path: raw.claim.rel_path.clone(),
+            bytes: raw.bytes.len() as u64,
+            sha256: raw.sha256.clone(),
+            received_at: rfc3339(raw.claim.received_at),
+            format: n.format.to_string(),
+            encoding: n.encoding.to_string(),
+        },
+        title: n.title,
+        byline: n.byline,
+        published: n.published,
+        language: None,
+        language_confidence: None,
+        body: n.body,
+        word_count: 0,
+        reading_time_seconds: 0,
+        boilerplate: Boilerplate {
+            removed_lines: n.removed.len(),
+            rules,
+        },
+        dedup: Dedup::default(),
+        pipeline: Pipeline {
+            version: PIPELINE_VERSION.to_string(),
+            processed_at: String::new(),
+        },
+    }
+}
+
+/// Runs `workers` normalizers side by side until the input channel closes. Rule
+/// packs are read from `rules` for every item, so a reload takes effect at once.
+pub async fn run(
+    rx: async_channel::Receiver<RawItem>,
+    tx: async_channel::Sender<Item>,
+    failed: async_channel::Sender<Failed>,
+    rules: watch::Receiver<Arc<RuleSet>>,
+    workers: usize,
+) {
+    let mut tasks = Vec::new();
+    for _ in 0..workers.max(1) {
+        let (rx, tx, failed, rules) = (rx.clone(), tx.clone(), failed.clone(), rules.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Ok(raw) = rx.recv().await {
+                telemetry::item_in(Stage::Normalizer);
+                let started = Instant::now();
+                let set = rules.borrow().clone();
+                // CPU-bound work goes to the blocking pool so the runtime keeps moving files.
+                let (raw, result) = tokio::task::spawn_blocking(move || {
+                    let name = raw.claim.file_name.to_string_lossy().into_owned();
+                    let result = normalize(&raw.bytes, &name, &set);
+                    (raw, result)
+                })
+                .await
+                .expect("normalize does not panic; a panic here is a bug to report");
+                match result {
+                    Ok(n) => {
+                        for r in &n.removed {
+                            metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone()).increment(1);
+                        }
+                        tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, removed = n.removed.len(), "normalized");
+                        let record = to_record(&raw, n);
+                        telemetry::item_out(Stage::Normalizer, started.elapsed());
+                        if tx.send(Item { claim: raw.claim, record }).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        telemetry::item_failed(Stage::Normalizer, started.elapsed());
+                        if failed.send(Failed { claim: raw.claim, error }).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_and_json_are_refused_clearly_not_mangled() {
+        let rules = RuleSet::builtin();
+        let e = normalize(
+            b"<!DOCTYPE html><html><body>x</body></html>",
+            "a.txt",
+            &rules,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, Reason::UnsupportedFormat);
+        assert!(e.message.contains("HTML"), "{}", e.message);
+        let e = normalize(br#"{"title": "x", "text": "y"}"#, "a.json", &rules).unwrap_err();
+        assert!(e.message.contains("JSON"), "{}", e.message);
+    }
+
+    #[test]
+    fn only_boilerplate_is_no_content() {
+        let rules = RuleSet::builtin();
+        let e = normalize(
+            b"Please enter your comment!\nPlease enter your name here\n",
+            "a.txt",
+            &rules,
+        )
+        .unwrap_err();
+        assert_eq!(e.reason, Reason::NoContent);
+        assert!(e.message.contains("boilerplate"), "{}", e.message);
+        let e = normalize(b" \n\t\n", "a.txt", &rules).unwrap_err();
+        assert_eq!(e.reason, Reason::NoContent);
+    }
+}

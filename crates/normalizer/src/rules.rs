@@ -1,0 +1,384 @@
+//! Boilerplate rule packs: TOML files of phrases and patterns that match whole
+//! lines after folding (case, punctuation, whitespace and digits), so one phrase
+//! covers "Please enter your comment!" and "PLEASE ENTER YOUR COMMENT".
+//!
+//! The format is documented in `config/rules/README.md`. Rules are compiled into one
+//! `RegexSet`, so a line is tested against every rule in a single pass.
+
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+/// The packs shipped in `config/rules/`, compiled in so the daemon runs on its
+/// defaults without the repository beside it.
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("en.toml", include_str!("../../../config/rules/en.toml")),
+    ("de.toml", include_str!("../../../config/rules/de.toml")),
+    ("fr.toml", include_str!("../../../config/rules/fr.toml")),
+    ("es.toml", include_str!("../../../config/rules/es.toml")),
+    ("it.toml", include_str!("../../../config/rules/it.toml")),
+    ("pt.toml", include_str!("../../../config/rules/pt.toml")),
+    ("nl.toml", include_str!("../../../config/rules/nl.toml")),
+];
+
+/// Default longest line (in folded words) a rule may remove: boilerplate is short,
+/// and this keeps a rule from eating a real paragraph that happens to quote it.
+pub const DEFAULT_MAX_WORDS: usize = 40;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    pack: PackMeta,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackMeta {
+    /// Languages the pack's rules are written for (ISO 639-1), unless a rule says otherwise.
+    languages: Vec<String>,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+enum MatchMode {
+    /// The folded line equals a phrase.
+    #[default]
+    Line,
+    /// The folded line starts with a phrase.
+    Prefix,
+    /// A phrase occurs in the folded line, on word boundaries.
+    Contains,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    kind: String,
+    #[serde(default)]
+    languages: Option<Vec<String>>,
+    #[serde(default)]
+    phrases: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<String>,
+    #[serde(default, rename = "match")]
+    mode: MatchMode,
+    #[serde(default)]
+    max_words: Option<usize>,
+    #[serde(default)]
+    unterminated: bool,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub kind: String,
+    pub languages: Vec<String>,
+    pub max_words: usize,
+    /// Only lines that do not end in terminal punctuation (headline-shaped lines).
+    pub unterminated: bool,
+    pub pack: String,
+}
+
+/// Why a pack could not be loaded: which pack, which rule, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub pack: String,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule pack {}: {}", self.pack, self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// All rules of all packs, compiled.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Pattern `i` of the set belongs to rule `owner[i]`.
+    owner: Vec<usize>,
+    set: RegexSet,
+    packs: Vec<String>,
+}
+
+/// A rule that fired on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMatch<'a> {
+    pub rule: &'a Rule,
+}
+
+impl RuleSet {
+    /// The packs compiled into the binary.
+    pub fn builtin() -> RuleSet {
+        let packs: Vec<(String, String)> = BUILTIN_PACKS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        RuleSet::from_packs(&packs).expect("built-in rule packs are checked by tests")
+    }
+
+    /// Every `*.toml` in `dir`, in name order.
+    pub fn load_dir(dir: &Path) -> Result<RuleSet, RuleError> {
+        let fail = |message: String| RuleError {
+            pack: dir.display().to_string(),
+            message,
+        };
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| fail(format!("cannot read the rules directory: {e}")))?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(fail("no *.toml rule packs in it".into()));
+        }
+        let mut packs = Vec::new();
+        for p in paths {
+            let text = std::fs::read_to_string(&p).map_err(|e| RuleError {
+                pack: p.display().to_string(),
+                message: format!("cannot read: {e}"),
+            })?;
+            packs.push((p.display().to_string(), text));
+        }
+        RuleSet::from_packs(&packs)
+    }
+
+    /// Compiles packs given as (name, TOML text).
+    pub fn from_packs(packs: &[(String, String)]) -> Result<RuleSet, RuleError> {
+        let mut rules = Vec::new();
+        let mut owner = Vec::new();
+        let mut sources = Vec::new();
+        let mut seen = HashSet::new();
+        for (name, text) in packs {
+            let fail = |message: String| RuleError {
+                pack: name.clone(),
+                message,
+            };
+            let file: PackFile = toml::from_str(text).map_err(|e| fail(e.to_string()))?;
+            let _ = &file.pack.description;
+            for spec in file.rules {
+                if !seen.insert(spec.id.clone()) {
+                    return Err(fail(format!(
+                        "rule id `{}` is used twice; ids must be unique",
+                        spec.id
+                    )));
+                }
+                if spec.phrases.is_empty() && spec.patterns.is_empty() {
+                    return Err(fail(format!(
+                        "rule `{}` has neither `phrases` nor `patterns`",
+                        spec.id
+                    )));
+                }
+                let idx = rules.len();
+                for phrase in &spec.phrases {
+                    let folded = fold(phrase);
+                    if folded.is_empty() {
+                        return Err(fail(format!(
+                            "rule `{}`: phrase {phrase:?} has no letters or digits",
+                            spec.id
+                        )));
+                    }
+                    let esc = regex::escape(&folded);
+                    sources.push(match spec.mode {
+                        MatchMode::Line => format!("^{esc}$"),
+                        MatchMode::Prefix => format!("^{esc}(?: |$)"),
+                        MatchMode::Contains => format!("(?:^| ){esc}(?: |$)"),
+                    });
+                    owner.push(idx);
+                }
+                for pat in &spec.patterns {
+                    Regex::new(pat).map_err(|e| {
+                        fail(format!("rule `{}`: bad pattern {pat:?}: {e}", spec.id))
+                    })?;
+                    sources.push(pat.clone());
+                    owner.push(idx);
+                }
+                rules.push(Rule {
+                    id: spec.id,
+                    kind: spec.kind,
+                    languages: spec
+                        .languages
+                        .unwrap_or_else(|| file.pack.languages.clone()),
+                    max_words: spec.max_words.unwrap_or(DEFAULT_MAX_WORDS),
+                    unterminated: spec.unterminated,
+                    pack: name.clone(),
+                });
+            }
+        }
+        let set = RegexSet::new(&sources).map_err(|e| RuleError {
+            pack: "(all packs)".into(),
+            message: format!("the combined rule set does not compile: {e}"),
+        })?;
+        Ok(RuleSet {
+            rules,
+            owner,
+            set,
+            packs: packs.iter().map(|(n, _)| n.clone()).collect(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn packs(&self) -> &[String] {
+        &self.packs
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The first rule (in pack order) that matches `line`, honouring each rule's
+    /// word limit and terminal-punctuation condition. `allow_unterminated = false`
+    /// skips rules that only describe headline-shaped lines.
+    pub fn find(&self, line: &str, allow_unterminated: bool) -> Option<RuleMatch<'_>> {
+        let folded = fold(line);
+        if folded.is_empty() {
+            return None;
+        }
+        let words = folded.split(' ').count();
+        let terminated = ends_terminated(line);
+        self.set
+            .matches(&folded)
+            .iter()
+            .map(|i| &self.rules[self.owner[i]])
+            .find(|r| {
+                words <= r.max_words && (!r.unterminated || (allow_unterminated && !terminated))
+            })
+            .map(|rule| RuleMatch { rule })
+    }
+}
+
+/// Folds a line for matching: lowercase, every run of non-alphanumerics becomes one
+/// space, every digit becomes `0`.
+pub fn fold(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut pending_space = false;
+    for c in line.chars() {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            if c.is_numeric() {
+                out.push('0');
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// Does the line end like a sentence (period, question or exclamation mark,
+/// ellipsis, or a closing quote or bracket after one)?
+pub fn ends_terminated(line: &str) -> bool {
+    let t = line.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | '”' | '’' | '»' | '“' | ')' | ']')
+    });
+    t.ends_with(['.', '!', '?', '…', ':', ';'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(toml: &str) -> RuleSet {
+        RuleSet::from_packs(&[("t.toml".into(), toml.into())]).unwrap()
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("  IE 11 is NOT supported. "), "ie 00 is not supported");
+        assert_eq!(
+            fold("Please enter your comment!"),
+            "please enter your comment"
+        );
+        assert_eq!(fold("Ça coûte 3,50 €"), "ça coûte 0 00");
+    }
+
+    #[test]
+    fn modes_and_limits() {
+        let s = set(r#"
+            [pack]
+            languages = ["en"]
+            [[rule]]
+            id = "a"
+            kind = "comment-form"
+            phrases = ["Please enter your comment!"]
+            [[rule]]
+            id = "b"
+            kind = "advertisement"
+            match = "prefix"
+            phrases = ["advertisement"]
+            max_words = 3
+            [[rule]]
+            id = "c"
+            kind = "video-caption"
+            patterns = [" explains$"]
+            unterminated = true
+        "#);
+        assert_eq!(
+            s.find("PLEASE ENTER YOUR COMMENT", true).unwrap().rule.id,
+            "a"
+        );
+        assert!(s
+            .find("Please enter your comment about the law", true)
+            .is_none());
+        assert_eq!(s.find("Advertisement - scroll", true).unwrap().rule.id, "b");
+        assert!(s
+            .find("Advertisement revenue fell sharply in the quarter", true)
+            .is_none());
+        assert_eq!(
+            s.find("Why now? Jane Doe explains", true).unwrap().rule.id,
+            "c"
+        );
+        assert!(s.find("Why now? Jane Doe explains.", true).is_none());
+        assert!(s.find("Why now? Jane Doe explains", false).is_none());
+    }
+
+    #[test]
+    fn bad_packs_say_where() {
+        let e = RuleSet::from_packs(&[(
+            "x.toml".into(),
+            "[pack]\nlanguages=[]\n[[rule]]\nid='a'\nkind='k'\npatterns=['(']\n".into(),
+        )])
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("x.toml") && e.to_string().contains("`a`"),
+            "{e}"
+        );
+        let e = RuleSet::from_packs(&[(
+            "y.toml".into(),
+            "[pack]\nlanguages=[]\n[[rule]]\nid='a'\nkind='k'\nphraze=['x']\n".into(),
+        )])
+        .unwrap_err();
+        assert!(e.to_string().contains("phraze"), "{e}");
+    }
+
+    #[test]
+    fn builtin_packs_compile() {
+        let s = RuleSet::builtin();
+        assert!(s.len() >= 40, "only {} built-in rules", s.len());
+        assert_eq!(s.packs().len(), BUILTIN_PACKS.len());
+    }
+}

@@ -1,0 +1,321 @@
+//! The record newsflow writes, and the items that carry it between stages.
+//!
+//! Every stage crate depends on this one and on nothing else of newsflow's, so
+//! the contract between stages lives here: [`Record`] (the output, documented
+//! field by field in `docs/record.md`), [`Claim`] (which dropped file an item
+//! came from), [`Item`] (what flows on the channels), [`Failed`] and
+//! [`StageError`] (what goes to quarantine, with a [`Reason`] code), and
+//! [`telemetry`] (the metric names every stage shares).
+
+pub mod telemetry;
+
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Instant;
+use time::OffsetDateTime;
+
+/// Version stamped into every record's `pipeline.version`.
+pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One clean output record. Field order is the JSON field order; `id` comes first
+/// so that recovery can find ids by reading only the start of each line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub source: Source,
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    /// ISO 8601 date (`2022-01-20`) or date-time, as found in the input.
+    pub published: Option<String>,
+    /// ISO 639-1 code, or null when the body is too short or ambiguous to tell.
+    pub language: Option<String>,
+    pub language_confidence: Option<f64>,
+    /// Clean text; paragraphs separated by one blank line.
+    pub body: String,
+    pub word_count: usize,
+    pub reading_time_seconds: u64,
+    pub boilerplate: Boilerplate,
+    pub dedup: Dedup,
+    pub pipeline: Pipeline,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// Base name of the dropped file (lossy UTF-8 if the name was not UTF-8).
+    pub file_name: String,
+    /// Path relative to the inbox, `/`-separated (equals `file_name` at the top level).
+    pub path: String,
+    pub bytes: u64,
+    /// Hex SHA-256 of the file's bytes as dropped.
+    pub sha256: String,
+    /// RFC 3339 time the file was claimed.
+    pub received_at: String,
+    /// Input format the normalizer recognised: `text` for now.
+    pub format: String,
+    /// Character encoding the bytes were decoded from (`UTF-8`, `windows-1252`, ...).
+    pub encoding: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Boilerplate {
+    pub removed_lines: usize,
+    /// Ids of the rules that fired, each once, in first-fired order.
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DedupStatus {
+    #[default]
+    Unique,
+    ExactDuplicate,
+}
+
+impl DedupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupStatus::Unique => "unique",
+            DedupStatus::ExactDuplicate => "exact_duplicate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dedup {
+    pub status: DedupStatus,
+    pub duplicate_of: Option<String>,
+    /// 1.0 for exact duplicates; null for unique records.
+    pub similarity: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub version: String,
+    pub processed_at: String,
+}
+
+/// A file the watcher has claimed: moved out of the inbox into its own claim
+/// directory under the state dir. The claim id is the record id, so replaying a
+/// claim after a crash yields the same id, and two drops never share one.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// UUIDv7, time-ordered; its timestamp is `received_at`.
+    pub id: String,
+    /// `<state>/claims/<id>/`, holding only the claimed file.
+    pub dir: PathBuf,
+    /// The claimed file inside `dir`, under its original name.
+    pub path: PathBuf,
+    /// Original name, exact bytes.
+    pub file_name: OsString,
+    /// Path relative to the inbox, lossy UTF-8, `/`-separated.
+    pub rel_path: String,
+    pub received_at: OffsetDateTime,
+    /// When this process picked the claim up; end-to-end latency is measured from here.
+    pub started: Instant,
+}
+
+impl Claim {
+    pub fn display_name(&self) -> String {
+        self.rel_path.clone()
+    }
+}
+
+/// What flows on the channels between stages: a claim and the record being built.
+#[derive(Debug)]
+pub struct Item {
+    pub claim: Claim,
+    pub record: Record,
+}
+
+/// Raw bytes of a claimed file, as the watcher hands it to the normalizer.
+#[derive(Debug)]
+pub struct RawItem {
+    pub claim: Claim,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// A claim whose record the sink has made durable; the file may now leave the claim area.
+#[derive(Debug)]
+pub struct Committed {
+    pub claim: Claim,
+    pub dedup: DedupStatus,
+}
+
+/// A claimed file that cannot become a record. It goes to quarantine.
+#[derive(Debug)]
+pub struct Failed {
+    pub claim: Claim,
+    pub error: StageError,
+}
+
+/// Which stage refused an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Watcher,
+    Normalizer,
+    Deduplicator,
+    Enricher,
+    Sink,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Watcher => "watcher",
+            Stage::Normalizer => "normalizer",
+            Stage::Deduplicator => "deduplicator",
+            Stage::Enricher => "enricher",
+            Stage::Sink => "sink",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Machine-readable quarantine reasons. The list is documented in `docs/record.md`;
+/// add to it, never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The file has no bytes.
+    Empty,
+    /// The file is larger than `[intake] max_bytes`.
+    TooLarge,
+    /// The bytes are not text (NUL bytes, control characters, a known binary signature).
+    Binary,
+    /// The text decodes, but its format is not handled yet (HTML, JSON, feeds).
+    UnsupportedFormat,
+    /// After boilerplate removal nothing is left.
+    NoContent,
+    /// The file could not be read (permissions, I/O error).
+    Unreadable,
+    /// A symlink that leaves the inbox, dangles, or loops.
+    BadSymlink,
+    /// Something that is neither a regular file nor a directory (FIFO, socket, device).
+    NotRegularFile,
+    /// The deduplicator's index could not be read or written.
+    IndexError,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Empty => "empty",
+            Reason::TooLarge => "too_large",
+            Reason::Binary => "binary",
+            Reason::UnsupportedFormat => "unsupported_format",
+            Reason::NoContent => "no_content",
+            Reason::Unreadable => "unreadable",
+            Reason::BadSymlink => "bad_symlink",
+            Reason::NotRegularFile => "not_regular_file",
+            Reason::IndexError => "index_error",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a stage refused an item: a code for machines, a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageError {
+    pub stage: Stage,
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl StageError {
+    pub fn new(stage: Stage, reason: Reason, message: impl Into<String>) -> Self {
+        StageError {
+            stage,
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for StageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.stage, self.reason, self.message)
+    }
+}
+
+impl std::error::Error for StageError {}
+
+/// The `<name>.error.json` written beside a quarantined file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QuarantineNote {
+    pub file_name: String,
+    pub path: String,
+    pub claim_id: String,
+    pub stage: Stage,
+    pub reason: Reason,
+    pub message: String,
+    pub received_at: String,
+    pub quarantined_at: String,
+}
+
+/// RFC 3339 with second precision and `Z`, the one time format records use.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_serializes_id_first_for_cheap_recovery_scans() {
+        let r = Record {
+            id: "0192".into(),
+            source: Source {
+                file_name: "a.txt".into(),
+                path: "a.txt".into(),
+                bytes: 1,
+                sha256: "00".into(),
+                received_at: "2026-01-01T00:00:00Z".into(),
+                format: "text".into(),
+                encoding: "UTF-8".into(),
+            },
+            title: None,
+            byline: None,
+            published: None,
+            language: None,
+            language_confidence: None,
+            body: "x".into(),
+            word_count: 1,
+            reading_time_seconds: 1,
+            boilerplate: Boilerplate::default(),
+            dedup: Dedup::default(),
+            pipeline: Pipeline {
+                version: PIPELINE_VERSION.into(),
+                processed_at: "2026-01-01T00:00:00Z".into(),
+            },
+        };
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(line.starts_with(r#"{"id":"0192","#), "{line}");
+        assert!(line.contains(r#""status":"unique""#));
+        let back: Record = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn rfc3339_is_utc_seconds() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_642_636_800_123_456_789).unwrap();
+        assert_eq!(rfc3339(t), "2022-01-20T00:00:00Z");
+    }
+}

@@ -1,0 +1,354 @@
+//! The sink stage: records become JSON lines in `[sink.jsonl] dir`, written in
+//! batches and fsynced before anyone is told they are committed.
+//!
+//! [`JsonlSink`] is the synchronous core: it appends whole batches, truncates back
+//! on a failed write (a consumer never reads half a line), repairs a torn tail left
+//! by a crash, and can tell which record ids are already on disk ([`committed_ids`]),
+//! which is how a claim replayed after a crash avoids a second record. [`run`] is the
+//! async runner that batches items and reports committed claims.
+
+use newsflow_record::telemetry;
+use newsflow_record::{rfc3339, Committed, Failed, Item, Reason, Stage, StageError};
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+use time::OffsetDateTime;
+
+/// Settings from `[sink.jsonl]`.
+#[derive(Debug, Clone)]
+pub struct JsonlConfig {
+    pub dir: PathBuf,
+    /// Most records per write+fsync.
+    pub batch_size: usize,
+    /// Longest a record waits for its batch to fill.
+    pub batch_timeout: Duration,
+    /// A file that reaches this size is closed and a new one started.
+    pub max_file_bytes: u64,
+}
+
+/// Appends batches of records to the current output file.
+pub struct JsonlSink {
+    cfg: JsonlConfig,
+    current: Option<(PathBuf, File, u64)>,
+}
+
+impl JsonlSink {
+    /// Creates the output dir and repairs any torn last line an earlier crash left.
+    pub fn open(cfg: JsonlConfig) -> Result<JsonlSink, String> {
+        fs::create_dir_all(&cfg.dir).map_err(|e| {
+            format!(
+                "cannot create the output dir {} ([sink.jsonl] dir): {e}; create it or fix its permissions",
+                cfg.dir.display()
+            )
+        })?;
+        for path in
+            output_files(&cfg.dir).map_err(|e| format!("cannot list {}: {e}", cfg.dir.display()))?
+        {
+            match repair_tail(&path) {
+                Ok(0) => {}
+                Ok(cut) => {
+                    tracing::warn!(file = %path.display(), bytes = cut, "removed an unfinished last line left by a crash; its records were not committed and will be written again")
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "cannot check {} for a torn last line: {e}",
+                        path.display()
+                    ))
+                }
+            }
+        }
+        Ok(JsonlSink { cfg, current: None })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.cfg.dir
+    }
+
+    /// Appends `lines` (each one JSON object with its trailing newline) and fsyncs.
+    /// On failure the file is cut back to where it was, so no partial line remains.
+    pub fn write_batch(&mut self, lines: &[u8]) -> io::Result<PathBuf> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(_, _, len)| *len >= self.cfg.max_file_bytes)
+        {
+            self.current = None;
+        }
+        if self.current.is_none() {
+            let path = new_file_name(&self.cfg.dir)?;
+            let file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)?;
+            if let Ok(d) = File::open(&self.cfg.dir) {
+                let _ = d.sync_all();
+            }
+            self.current = Some((path, file, 0));
+        }
+        let (path, file, len) = self.current.as_mut().expect("opened above");
+        let res = file.write_all(lines).and_then(|_| file.sync_data());
+        match res {
+            Ok(()) => {
+                *len += lines.len() as u64;
+                Ok(path.clone())
+            }
+            Err(e) => {
+                let undo = file.set_len(*len).and_then(|_| file.sync_data());
+                if undo.is_err() {
+                    // Cannot cut back: abandon this file; the torn tail is repaired at next open.
+                    self.current = None;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `records-YYYYMMDD-HHMMSS-<seq>.jsonl`, with `seq` making the name unique.
+fn new_file_name(dir: &Path) -> io::Result<PathBuf> {
+    let now = OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    for seq in 0..10_000 {
+        let p = dir.join(format!("records-{stamp}-{seq:04}.jsonl"));
+        if !p.exists() {
+            return Ok(p);
+        }
+    }
+    Err(io::Error::other("no free output file name"))
+}
+
+/// The sink's output files, in name (= creation) order.
+pub fn output_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("records-") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Cuts a file back to its last newline; returns how many bytes were removed.
+fn repair_tail(path: &Path) -> io::Result<u64> {
+    let mut f = OpenOptions::new().read(true).write(true).open(path)?;
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut pos = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while pos > 0 {
+        let start = pos.saturating_sub(buf.len() as u64);
+        let n = (pos - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            let keep = start + i as u64 + 1;
+            if keep < len {
+                f.set_len(keep)?;
+                f.sync_all()?;
+            }
+            return Ok(len - keep);
+        }
+        pos = start;
+    }
+    f.set_len(0)?;
+    f.sync_all()?;
+    Ok(len)
+}
+
+/// Which of `wanted` ids already have a record in `dir`. Only files modified at
+/// or after `since` are read: a record cannot be older than its claim.
+pub fn committed_ids(
+    dir: &Path,
+    wanted: &HashSet<String>,
+    since: SystemTime,
+) -> io::Result<HashSet<String>> {
+    let mut found = HashSet::new();
+    if wanted.is_empty() || !dir.exists() {
+        return Ok(found);
+    }
+    for path in output_files(dir)? {
+        let recent = fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map(|m| m + Duration::from_secs(2) >= since)
+            .unwrap_or(true);
+        if !recent {
+            continue;
+        }
+        for line in BufReader::new(File::open(&path)?).split(b'\n') {
+            let line = line?;
+            // Records start with {"id":"…"; reading the id needs no full parse.
+            if let Some(id) = line
+                .strip_prefix(br#"{"id":""#)
+                .and_then(|rest| rest.iter().position(|&b| b == b'"').map(|end| &rest[..end]))
+                .and_then(|id| std::str::from_utf8(id).ok())
+            {
+                if wanted.contains(id) {
+                    found.insert(id.to_string());
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Batches items, writes them, and sends each committed batch's claims on `committed`.
+/// A failed write is retried with backoff until it succeeds: nothing is dropped, and
+/// upstream stages stop (bounded channels) while the sink cannot write.
+pub async fn run(
+    mut sink: JsonlSink,
+    rx: async_channel::Receiver<Item>,
+    committed: async_channel::Sender<Vec<Committed>>,
+    failed: async_channel::Sender<Failed>,
+) {
+    let (batch_size, timeout) = (sink.cfg.batch_size.max(1), sink.cfg.batch_timeout);
+    while let Ok(first) = rx.recv().await {
+        let mut items = vec![first];
+        let deadline = tokio::time::Instant::now() + timeout;
+        while items.len() < batch_size {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Ok(item)) => items.push(item),
+                _ => break,
+            }
+        }
+        let started = Instant::now();
+        let processed_at = rfc3339(OffsetDateTime::now_utc());
+        let mut buf = Vec::with_capacity(items.len() * 4096);
+        let mut claims = Vec::with_capacity(items.len());
+        for mut item in items {
+            telemetry::item_in(Stage::Sink);
+            item.record.pipeline.processed_at = processed_at.clone();
+            let at = buf.len();
+            match serde_json::to_writer(&mut buf, &item.record) {
+                Ok(()) => {
+                    buf.push(b'\n');
+                    claims.push(Committed {
+                        claim: item.claim,
+                        dedup: item.record.dedup.status,
+                    });
+                }
+                Err(e) => {
+                    buf.truncate(at);
+                    let error = StageError::new(
+                        Stage::Sink,
+                        Reason::Unreadable,
+                        format!("the record cannot be serialized: {e}"),
+                    );
+                    telemetry::item_failed(Stage::Sink, started.elapsed());
+                    if failed
+                        .send(Failed {
+                            claim: item.claim,
+                            error,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        if claims.is_empty() {
+            continue;
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let res = tokio::task::spawn_blocking({
+                let buf = std::mem::take(&mut buf);
+                move || {
+                    let r = sink.write_batch(&buf);
+                    (sink, buf, r)
+                }
+            })
+            .await
+            .expect("the sink write does not panic; a panic here is a bug to report");
+            sink = res.0;
+            buf = res.1;
+            match res.2 {
+                Ok(path) => {
+                    tracing::debug!(file = %path.display(), records = claims.len(), "batch committed");
+                    break;
+                }
+                Err(e) => {
+                    metrics::counter!(telemetry::SINK_ERRORS, "kind" => format!("{:?}", e.kind()))
+                        .increment(1);
+                    tracing::error!(dir = %sink.dir().display(), records = claims.len(), error = %e, retry_in_ms = backoff.as_millis() as u64,
+                        "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        let per_item = started.elapsed() / claims.len() as u32;
+        for _ in &claims {
+            telemetry::item_out(Stage::Sink, per_item);
+        }
+        metrics::counter!(telemetry::RECORDS_WRITTEN).increment(claims.len() as u64);
+        metrics::counter!(telemetry::SINK_BATCHES).increment(1);
+        if committed.send(claims).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(dir: &Path) -> JsonlConfig {
+        JsonlConfig {
+            dir: dir.to_path_buf(),
+            batch_size: 10,
+            batch_timeout: Duration::from_millis(10),
+            max_file_bytes: 1 << 20,
+        }
+    }
+
+    #[test]
+    fn batches_append_and_ids_are_found_again() {
+        let t = tempfile::tempdir().unwrap();
+        let mut s = JsonlSink::open(cfg(t.path())).unwrap();
+        s.write_batch(b"{\"id\":\"a\",\"x\":1}\n{\"id\":\"b\",\"x\":2}\n")
+            .unwrap();
+        let p = s.write_batch(b"{\"id\":\"c\",\"x\":3}\n").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap().lines().count(), 3);
+        let wanted: HashSet<String> = ["b", "c", "zz"].iter().map(|s| s.to_string()).collect();
+        let found = committed_ids(t.path(), &wanted, SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(found, ["b", "c"].iter().map(|s| s.to_string()).collect());
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_back_on_open() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("records-20260101-000000-0000.jsonl");
+        fs::write(&p, b"{\"id\":\"a\"}\n{\"id\":\"b\",\"bo").unwrap();
+        JsonlSink::open(cfg(t.path())).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"{\"id\":\"a\"}\n");
+    }
+
+    #[test]
+    fn files_rotate_at_the_size_limit() {
+        let t = tempfile::tempdir().unwrap();
+        let mut c = cfg(t.path());
+        c.max_file_bytes = 10;
+        let mut s = JsonlSink::open(c).unwrap();
+        let a = s.write_batch(b"{\"id\":\"a\",\"pad\":1}\n").unwrap();
+        let b = s.write_batch(b"{\"id\":\"b\",\"pad\":1}\n").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(output_files(t.path()).unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,704 @@
+//! The intake folders and the claim protocol, synchronous and testable.
+//!
+//! A dropped file is *claimed* by one atomic `rename(2)` from the inbox into its own
+//! claim directory, `<state>/claims/<uuid>/<path in inbox>`. Whoever wins the rename
+//! owns the file; a file is never read in the inbox. The claim directory's name is
+//! the record id, so a claim replayed after a crash produces the same id. After the
+//! record is committed the file moves to the archive (or is deleted); a file that
+//! cannot become a record moves to quarantine with `<name>.error.json` beside it.
+
+use newsflow_record::{rfc3339, Claim, QuarantineNote, Reason, Stage, StageError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What happens to a file once its record is committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum After {
+    #[default]
+    Archive,
+    Delete,
+}
+
+/// Everything the intake needs to know, taken from `[intake]` and `[state]`.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    pub inbox: PathBuf,
+    pub archive: PathBuf,
+    pub quarantine: PathBuf,
+    pub state_dir: PathBuf,
+    pub after: After,
+    /// Glob patterns matched against each file or directory *name*; matches are left alone.
+    pub ignore: Vec<String>,
+    pub recursive: bool,
+    pub max_bytes: u64,
+    /// A file whose size or mtime changed within this period is not claimed yet.
+    pub settle: Duration,
+}
+
+/// An error the intake cannot recover from by itself (the folders are unusable).
+#[derive(Debug)]
+pub struct IntakeError(pub String);
+
+impl std::fmt::Display for IntakeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for IntakeError {}
+
+/// The intake folders, ready to claim, archive and quarantine.
+#[derive(Debug)]
+pub struct Intake {
+    cfg: IntakeConfig,
+    claims: PathBuf,
+    ignore: globset::GlobSet,
+    inbox_canon: PathBuf,
+}
+
+/// Result of trying to claim a path in the inbox.
+#[derive(Debug)]
+pub enum ClaimOutcome {
+    /// The file is ours now.
+    Claimed(Claim),
+    /// Another process took it, or its producer removed it, between listing and claiming.
+    Gone,
+    /// The path is ignored, or is a directory, or is still being written.
+    Skipped,
+}
+
+const NAME_MAX: usize = 255;
+const NOTE_SUFFIX: &str = ".error.json";
+
+impl Intake {
+    /// Creates the folders if needed and checks that claiming by rename will work.
+    pub fn open(cfg: IntakeConfig) -> Result<Intake, IntakeError> {
+        let claims = cfg.state_dir.join("claims");
+        for (what, dir) in [
+            ("[intake] inbox", &cfg.inbox),
+            ("[intake] archive", &cfg.archive),
+            ("[intake] quarantine", &cfg.quarantine),
+            ("[state] dir", &cfg.state_dir),
+            ("claims directory", &claims),
+        ] {
+            fs::create_dir_all(dir).map_err(|e| {
+                IntakeError(format!(
+                    "cannot create {what} {}: {e}; create it or fix its permissions",
+                    dir.display()
+                ))
+            })?;
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for pat in &cfg.ignore {
+            let glob = globset::Glob::new(pat).map_err(|e| {
+                IntakeError(format!(
+                    "[intake] ignore: pattern {pat:?} is not a valid glob: {e}"
+                ))
+            })?;
+            builder.add(glob);
+        }
+        let ignore = builder
+            .build()
+            .map_err(|e| IntakeError(format!("[intake] ignore: {e}")))?;
+        let inbox_canon = fs::canonicalize(&cfg.inbox).map_err(|e| {
+            IntakeError(format!("cannot resolve inbox {}: {e}", cfg.inbox.display()))
+        })?;
+        let intake = Intake {
+            cfg,
+            claims,
+            ignore,
+            inbox_canon,
+        };
+        intake.check_same_filesystem()?;
+        Ok(intake)
+    }
+
+    pub fn config(&self) -> &IntakeConfig {
+        &self.cfg
+    }
+
+    /// Claims are renames, which only work within one filesystem: find out now
+    /// rather than on the first file.
+    fn check_same_filesystem(&self) -> Result<(), IntakeError> {
+        let probe = self
+            .cfg
+            .inbox
+            .join(format!(".newsflow-probe-{}", Uuid::now_v7()));
+        let target = self.claims.join(probe.file_name().unwrap());
+        fs::write(&probe, b"").map_err(|e| {
+            IntakeError(format!(
+                "cannot write in the inbox {}: {e}; newsflow needs write access to move files out of it",
+                self.cfg.inbox.display()
+            ))
+        })?;
+        let res = fs::rename(&probe, &target);
+        let _ = fs::remove_file(&probe);
+        let _ = fs::remove_file(&target);
+        res.map_err(|e| {
+            IntakeError(format!(
+                "cannot move files from the inbox {} to the state dir {}: {e}; both must be on the same \
+                 filesystem, because files are claimed by an atomic rename",
+                self.cfg.inbox.display(),
+                self.cfg.state_dir.display()
+            ))
+        })
+    }
+
+    /// Is this file or directory name one the intake leaves alone?
+    pub fn is_ignored(&self, name: &OsStr) -> bool {
+        self.ignore.is_match(Path::new(name))
+    }
+
+    /// Lists the inbox: files (and symlinks) not ignored, oldest first.
+    pub fn scan(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        self.walk(&self.cfg.inbox, &mut found);
+        found.sort();
+        found.sort_by_key(|(_, mtime)| *mtime);
+        found.into_iter().map(|(p, _)| p).collect()
+    }
+
+    fn walk(&self, dir: &Path, out: &mut Vec<(PathBuf, SystemTime)>) {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot list an inbox directory; its files wait until it is readable");
+                return;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if self.is_ignored(&name) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                if self.cfg.recursive {
+                    self.walk(&path, out);
+                }
+                continue;
+            }
+            out.push((path, meta.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+        }
+    }
+
+    /// Has the file been still for the settle period? Judged by mtime, for files
+    /// found by scanning; the watcher also tracks events.
+    pub fn settled_by_mtime(&self, path: &Path) -> bool {
+        match fs::symlink_metadata(path).and_then(|m| m.modified()) {
+            Ok(t) => t
+                .elapsed()
+                .map(|age| age >= self.cfg.settle)
+                .unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+
+    /// The path of `path` relative to the inbox, or None if it is not inside it.
+    fn relative<'a>(&self, path: &'a Path) -> Option<&'a Path> {
+        let rel = path.strip_prefix(&self.cfg.inbox).ok()?;
+        let normal = rel.components().all(|c| matches!(c, Component::Normal(_)));
+        (normal && rel.components().next().is_some()).then_some(rel)
+    }
+
+    /// Claims one inbox path by moving it into a fresh claim directory.
+    pub fn claim(&self, path: &Path) -> io::Result<ClaimOutcome> {
+        let Some(rel) = self.relative(path) else {
+            return Ok(ClaimOutcome::Skipped);
+        };
+        if rel.iter().any(|c| self.is_ignored(c)) {
+            return Ok(ClaimOutcome::Skipped);
+        }
+        let meta = match fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ClaimOutcome::Gone),
+            Err(e) => return Err(e),
+        };
+        if meta.is_dir() {
+            return Ok(ClaimOutcome::Skipped);
+        }
+        let id = Uuid::now_v7();
+        let dir = self.claims.join(id.to_string());
+        let dest = dir.join(rel);
+        fs::create_dir_all(dest.parent().unwrap_or(&dir))?;
+        match fs::rename(path, &dest) {
+            Ok(()) => {}
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                return if e.kind() == io::ErrorKind::NotFound {
+                    Ok(ClaimOutcome::Gone)
+                } else {
+                    Err(e)
+                };
+            }
+        }
+        if meta.file_type().is_symlink() {
+            self.materialize_symlink(path, &dest);
+        }
+        metrics::counter!(newsflow_record::telemetry::FILES_CLAIMED).increment(1);
+        Ok(ClaimOutcome::Claimed(self.claim_from(id, dir, dest, rel)))
+    }
+
+    /// A symlink whose target stays inside the inbox is replaced, in the claim
+    /// directory, by a copy of its target, so the claim stays self-contained across
+    /// restarts. Any other symlink is left as is; reading it fails with `bad_symlink`.
+    fn materialize_symlink(&self, original: &Path, claimed: &Path) {
+        let Ok(target) = fs::read_link(claimed) else {
+            return;
+        };
+        let base = original.parent().unwrap_or(&self.cfg.inbox);
+        let resolved = if target.is_absolute() {
+            target
+        } else {
+            base.join(target)
+        };
+        let Ok(canon) = fs::canonicalize(&resolved) else {
+            return;
+        };
+        if !canon.starts_with(&self.inbox_canon) || !canon.is_file() {
+            return;
+        }
+        let tmp = claimed.with_file_name(".newsflow-symlink-copy");
+        if fs::copy(&canon, &tmp).is_ok() && fs::rename(&tmp, claimed).is_ok() {
+            return;
+        }
+        let _ = fs::remove_file(&tmp);
+    }
+
+    fn claim_from(&self, id: Uuid, dir: PathBuf, path: PathBuf, rel: &Path) -> Claim {
+        let received_at = id
+            .get_timestamp()
+            .map(|ts| {
+                let (s, n) = ts.to_unix();
+                OffsetDateTime::from_unix_timestamp(s as i64)
+                    .map(|t| t + Duration::from_nanos(n as u64))
+                    .unwrap_or_else(|_| OffsetDateTime::now_utc())
+            })
+            .unwrap_or_else(OffsetDateTime::now_utc);
+        Claim {
+            id: id.to_string(),
+            dir,
+            file_name: path
+                .file_name()
+                .map(OsStr::to_os_string)
+                .unwrap_or_default(),
+            path,
+            rel_path: rel_string(rel),
+            received_at,
+            started: Instant::now(),
+        }
+    }
+
+    /// Claims left by an earlier run that were neither committed nor quarantined,
+    /// oldest first. Empty claim directories (a crash after the file moved on) are removed.
+    pub fn pending_claims(&self) -> Vec<Claim> {
+        let mut out = Vec::new();
+        let Ok(entries) = fs::read_dir(&self.claims) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            match find_single_file(&dir) {
+                Some(path) => {
+                    let rel = path.strip_prefix(&dir).unwrap_or(&path).to_path_buf();
+                    out.push(self.claim_from(id, dir, path, &rel));
+                }
+                None => {
+                    let _ = fs::remove_dir_all(&dir);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Reads a claimed file, refusing what is too large or not a regular file.
+    pub fn read(&self, claim: &Claim) -> Result<(Vec<u8>, String), StageError> {
+        let err = |reason, message: String| StageError::new(Stage::Watcher, reason, message);
+        let lmeta = fs::symlink_metadata(&claim.path).map_err(|e| {
+            err(
+                Reason::Unreadable,
+                format!("cannot stat the claimed file: {e}"),
+            )
+        })?;
+        if lmeta.file_type().is_symlink() {
+            let why = match fs::canonicalize(&claim.path) {
+                Err(e) if e.raw_os_error() == Some(libc_eloop()) => {
+                    "it is part of a symlink loop".to_string()
+                }
+                Err(_) => "its target does not exist".to_string(),
+                Ok(t) => format!("its target {} is outside the inbox", t.display()),
+            };
+            return Err(err(
+                Reason::BadSymlink,
+                format!("the file is a symbolic link that newsflow will not follow: {why}; drop the file itself instead"),
+            ));
+        }
+        if !lmeta.is_file() {
+            return Err(err(
+                Reason::NotRegularFile,
+                "the path is not a regular file (a FIFO, socket or device); only regular files are ingested".into(),
+            ));
+        }
+        if lmeta.len() > self.cfg.max_bytes {
+            return Err(err(
+                Reason::TooLarge,
+                format!(
+                    "the file has {} bytes, more than [intake] max_bytes = {}; raise the limit or split the file",
+                    lmeta.len(),
+                    self.cfg.max_bytes
+                ),
+            ));
+        }
+        let mut bytes = Vec::with_capacity(lmeta.len() as usize);
+        fs::File::open(&claim.path)
+            .and_then(|f| f.take(self.cfg.max_bytes + 1).read_to_end(&mut bytes))
+            .map_err(|e| {
+                err(
+                    Reason::Unreadable,
+                    format!("cannot read the file: {e}; check its permissions (newsflow runs as its own user)"),
+                )
+            })?;
+        if bytes.len() as u64 > self.cfg.max_bytes {
+            return Err(err(
+                Reason::TooLarge,
+                format!(
+                    "the file grew past [intake] max_bytes = {} while being read",
+                    self.cfg.max_bytes
+                ),
+            ));
+        }
+        let sha = hex(&Sha256::digest(&bytes));
+        Ok((bytes, sha))
+    }
+
+    /// Moves a committed claim to the archive, or deletes it, and removes its claim directory.
+    pub fn finish(&self, claim: &Claim) -> io::Result<Option<PathBuf>> {
+        let dest = match self.cfg.after {
+            After::Delete => {
+                remove_if_exists(&claim.path)?;
+                None
+            }
+            After::Archive => {
+                let dest = place(&self.cfg.archive, Path::new(&claim.rel_os()), &claim.id, 0)?;
+                fs::rename(&claim.path, &dest)?;
+                Some(dest)
+            }
+        };
+        fs::remove_dir_all(&claim.dir).or_else(ignore_not_found)?;
+        Ok(dest)
+    }
+
+    /// Moves a claim to quarantine, with a machine-readable note beside it.
+    pub fn quarantine(&self, claim: &Claim, error: &StageError) -> io::Result<PathBuf> {
+        let dest = place(
+            &self.cfg.quarantine,
+            Path::new(&claim.rel_os()),
+            &claim.id,
+            NOTE_SUFFIX.len(),
+        )?;
+        let mut note_name = dest.file_name().unwrap_or_default().to_os_string();
+        note_name.push(NOTE_SUFFIX);
+        let note_path = dest.with_file_name(note_name);
+        let note = QuarantineNote {
+            file_name: claim.file_name.to_string_lossy().into_owned(),
+            path: claim.rel_path.clone(),
+            claim_id: claim.id.clone(),
+            stage: error.stage,
+            reason: error.reason,
+            message: error.message.clone(),
+            received_at: rfc3339(claim.received_at),
+            quarantined_at: rfc3339(OffsetDateTime::now_utc()),
+        };
+        // The note lands first: a crash between the two steps replays the claim and
+        // rewrites the same note, while a file in quarantine is never without one.
+        let json = serde_json::to_vec_pretty(&note).map_err(io::Error::other)?;
+        write_atomic(&note_path, &json)?;
+        if claim.path.exists() || fs::symlink_metadata(&claim.path).is_ok() {
+            fs::rename(&claim.path, &dest)?;
+        }
+        fs::remove_dir_all(&claim.dir).or_else(ignore_not_found)?;
+        metrics::counter!(newsflow_record::telemetry::FILES_QUARANTINED, "reason" => error.reason.as_str()).increment(1);
+        Ok(dest)
+    }
+
+    /// Makes the archive, quarantine and claim moves of a batch durable.
+    pub fn sync_dirs(&self) {
+        for d in [&self.cfg.archive, &self.cfg.quarantine, &self.claims] {
+            if let Ok(f) = fs::File::open(d) {
+                let _ = f.sync_all();
+            }
+        }
+    }
+
+    pub fn claims_dir(&self) -> &Path {
+        &self.claims
+    }
+}
+
+trait RelOs {
+    fn rel_os(&self) -> OsString;
+}
+
+impl RelOs for Claim {
+    /// The exact relative path bytes, recovered from the claimed path.
+    fn rel_os(&self) -> OsString {
+        self.path
+            .strip_prefix(&self.dir)
+            .map(|p| p.as_os_str().to_os_string())
+            .unwrap_or_else(|_| self.file_name.clone())
+    }
+}
+
+fn libc_eloop() -> i32 {
+    40 // ELOOP on Linux
+}
+
+fn ignore_not_found(e: io::Error) -> io::Result<()> {
+    if e.kind() == io::ErrorKind::NotFound {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+fn remove_if_exists(p: &Path) -> io::Result<()> {
+    fs::remove_file(p).or_else(ignore_not_found)
+}
+
+/// The one file under a claim directory, however deep (claims keep the inbox's subfolders).
+fn find_single_file(dir: &Path) -> Option<PathBuf> {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).ok()?.flatten() {
+            let p = entry.path();
+            match fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => stack.push(p),
+                Ok(_) => {
+                    if p.file_name().is_some_and(|n| n == ".newsflow-symlink-copy") {
+                        let _ = fs::remove_file(&p);
+                        continue;
+                    }
+                    return Some(p);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    None
+}
+
+/// Chooses a free destination for `rel` under `root`: the same relative path if it
+/// is free, else the name with the claim id added. Names that would exceed the
+/// filesystem's 255-byte limit (with `reserve` bytes of suffix) are shortened.
+fn place(root: &Path, rel: &Path, claim_id: &str, reserve: usize) -> io::Result<PathBuf> {
+    let parent = root.join(rel.parent().unwrap_or(Path::new("")));
+    fs::create_dir_all(&parent)?;
+    let name = rel.file_name().unwrap_or(OsStr::new("unnamed")).as_bytes();
+    let fits = name.len() + reserve <= NAME_MAX;
+    let plain = parent.join(OsStr::from_bytes(name));
+    if fits && fs::symlink_metadata(&plain).is_err() {
+        return Ok(plain);
+    }
+    let room = NAME_MAX - reserve - claim_id.len() - 1;
+    let mut cut = name.len().min(room);
+    // Keep the cut on a UTF-8 boundary when the name is UTF-8.
+    if let Ok(s) = std::str::from_utf8(name) {
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+    }
+    let mut n = name[..cut].to_vec();
+    n.push(b'.');
+    n.extend_from_slice(claim_id.as_bytes());
+    Ok(parent.join(OsString::from_vec(n)))
+}
+
+fn rel_string(rel: &Path) -> String {
+    rel.iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Writes a small file so that readers see all of it or none of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(Uuid::now_v7().to_string());
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, path)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intake(root: &Path) -> Intake {
+        Intake::open(IntakeConfig {
+            inbox: root.join("inbox"),
+            archive: root.join("archive"),
+            quarantine: root.join("quarantine"),
+            state_dir: root.join("state"),
+            after: After::Archive,
+            ignore: vec![
+                ".*".into(),
+                "*.tmp".into(),
+                "*.part".into(),
+                "*.crdownload".into(),
+            ],
+            recursive: true,
+            max_bytes: 100,
+            settle: Duration::ZERO,
+        })
+        .unwrap()
+    }
+
+    fn claimed(o: ClaimOutcome) -> Claim {
+        match o {
+            ClaimOutcome::Claimed(c) => c,
+            other => panic!("not claimed: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn claim_read_archive_round_trip() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        fs::create_dir_all(t.path().join("inbox/sub")).unwrap();
+        fs::write(t.path().join("inbox/sub/a.txt"), b"hello").unwrap();
+        fs::write(t.path().join("inbox/b.part"), b"partial").unwrap();
+        fs::write(t.path().join("inbox/.hidden"), b"x").unwrap();
+        let found = i.scan();
+        assert_eq!(found, vec![t.path().join("inbox/sub/a.txt")]);
+        let c = claimed(i.claim(&found[0]).unwrap());
+        assert_eq!(c.rel_path, "sub/a.txt");
+        assert!(!found[0].exists(), "claimed file left in the inbox");
+        let (bytes, sha) = i.read(&c).unwrap();
+        assert_eq!(bytes, b"hello");
+        assert_eq!(
+            sha,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        // A restart before the commit finds the claim again, with the same id.
+        let pending = i.pending_claims();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (pending[0].id.as_str(), pending[0].rel_path.as_str()),
+            (c.id.as_str(), "sub/a.txt")
+        );
+        let dest = i.finish(&c).unwrap().unwrap();
+        assert_eq!(dest, t.path().join("archive/sub/a.txt"));
+        assert!(i.pending_claims().is_empty());
+        // The same name again lands beside it, not over it.
+        fs::write(t.path().join("inbox/sub/a.txt"), b"again").unwrap();
+        let c2 = claimed(i.claim(&t.path().join("inbox/sub/a.txt")).unwrap());
+        let dest2 = i.finish(&c2).unwrap().unwrap();
+        assert_ne!(dest, dest2);
+        assert_eq!(fs::read(dest).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn quarantine_writes_a_note_beside_the_file() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        fs::write(t.path().join("inbox/big.txt"), vec![b'a'; 101]).unwrap();
+        let c = claimed(i.claim(&t.path().join("inbox/big.txt")).unwrap());
+        let e = i.read(&c).unwrap_err();
+        assert_eq!(e.reason, Reason::TooLarge);
+        let dest = i.quarantine(&c, &e).unwrap();
+        assert_eq!(dest, t.path().join("quarantine/big.txt"));
+        let note: serde_json::Value = serde_json::from_slice(
+            &fs::read(t.path().join("quarantine/big.txt.error.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(note["reason"], "too_large");
+        assert_eq!(note["stage"], "watcher");
+        assert_eq!(note["claim_id"], c.id.as_str());
+        assert!(i.pending_claims().is_empty());
+    }
+
+    #[test]
+    fn long_and_non_utf8_names_survive() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        let long = "n".repeat(251) + ".txt";
+        let odd = OsString::from_vec(b"caf\xe9 \n x.txt".to_vec());
+        for name in [OsString::from(long), odd] {
+            let p = t.path().join("inbox").join(&name);
+            fs::write(&p, b"x").unwrap();
+            let c = claimed(i.claim(&p).unwrap());
+            assert_eq!(c.file_name, name);
+            let e = StageError::new(Stage::Normalizer, Reason::NoContent, "test");
+            let q = i.quarantine(&c, &e).unwrap();
+            assert!(q.exists());
+            assert!(q.file_name().unwrap().len() <= NAME_MAX);
+        }
+    }
+
+    #[test]
+    fn symlinks_inside_are_followed_outside_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        fs::write(t.path().join("inbox/real.txt"), b"inside").unwrap();
+        fs::write(t.path().join("outside.txt"), b"secret").unwrap();
+        std::os::unix::fs::symlink("real.txt", t.path().join("inbox/in.txt")).unwrap();
+        std::os::unix::fs::symlink(t.path().join("outside.txt"), t.path().join("inbox/out.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink("loop.txt", t.path().join("inbox/loop.txt")).unwrap();
+        let c = claimed(i.claim(&t.path().join("inbox/in.txt")).unwrap());
+        assert_eq!(i.read(&c).unwrap().0, b"inside");
+        let c = claimed(i.claim(&t.path().join("inbox/out.txt")).unwrap());
+        assert_eq!(i.read(&c).unwrap_err().reason, Reason::BadSymlink);
+        let c = claimed(i.claim(&t.path().join("inbox/loop.txt")).unwrap());
+        let e = i.read(&c).unwrap_err();
+        assert_eq!(e.reason, Reason::BadSymlink);
+        assert!(e.message.contains("loop"), "{}", e.message);
+    }
+
+    #[test]
+    fn vanished_files_are_gone_not_errors() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        assert!(matches!(
+            i.claim(&t.path().join("inbox/none.txt")).unwrap(),
+            ClaimOutcome::Gone
+        ));
+        assert!(
+            fs::read_dir(i.claims_dir()).unwrap().next().is_none(),
+            "claim dir left behind"
+        );
+    }
+}

@@ -1,0 +1,444 @@
+//! Configuration: TOML, documented field by field in `config/newsflow.toml`.
+//!
+//! Sources, later ones winning: built-in defaults, the config file, then
+//! environment variables `NEWSFLOW_<SECTION>_<KEY>` (`NEWSFLOW_INTAKE_INBOX`,
+//! `NEWSFLOW_SINK_JSONL_DIR`). Every error names the field and the reason.
+
+use newsflow_watcher::intake::After;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The config file used when `--config` is not given, if it exists.
+pub const DEFAULT_PATH: &str = "config/newsflow.toml";
+const ENV_PREFIX: &str = "NEWSFLOW_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub intake: IntakeSection,
+    pub state: StateSection,
+    pub pipeline: PipelineSection,
+    pub normalizer: NormalizerSection,
+    pub enricher: EnricherSection,
+    pub sink: SinkSection,
+    pub metrics: MetricsSection,
+    pub log: LogSection,
+    pub daemon: DaemonSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeSection {
+    pub inbox: PathBuf,
+    pub archive: PathBuf,
+    pub quarantine: PathBuf,
+    pub after: After,
+    pub settle_ms: u64,
+    pub max_bytes: u64,
+    pub ignore: Vec<String>,
+    pub recursive: bool,
+    pub rescan_secs: u64,
+}
+
+impl Default for IntakeSection {
+    fn default() -> Self {
+        IntakeSection {
+            inbox: "var/inbox".into(),
+            archive: "var/archive".into(),
+            quarantine: "var/quarantine".into(),
+            after: After::Archive,
+            settle_ms: 500,
+            max_bytes: 16 * 1024 * 1024,
+            ignore: [".*", "*.tmp", "*.part", "*.crdownload", "*.swp", "*~"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            recursive: true,
+            rescan_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSection {
+    pub dir: PathBuf,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        StateSection {
+            dir: "var/state".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSection {
+    pub channel_capacity: usize,
+    pub normalizer_workers: usize,
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        PipelineSection {
+            channel_capacity: 64,
+            normalizer_workers: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NormalizerSection {
+    /// Empty: the packs built into the binary.
+    pub rules_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnricherSection {
+    pub words_per_minute: u32,
+}
+
+impl Default for EnricherSection {
+    fn default() -> Self {
+        EnricherSection {
+            words_per_minute: 230,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SinkSection {
+    pub jsonl: JsonlSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JsonlSection {
+    pub dir: PathBuf,
+    pub batch_size: usize,
+    pub batch_timeout_ms: u64,
+    pub max_file_bytes: u64,
+}
+
+impl Default for JsonlSection {
+    fn default() -> Self {
+        JsonlSection {
+            dir: "var/out".into(),
+            batch_size: 256,
+            batch_timeout_ms: 200,
+            max_file_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    pub enabled: bool,
+    pub listen: String,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            enabled: true,
+            listen: "127.0.0.1:9464".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonSection {
+    /// Seconds to drain in-flight items after SIGTERM/SIGINT.
+    pub shutdown_timeout: u64,
+}
+
+impl Default for DaemonSection {
+    fn default() -> Self {
+        DaemonSection {
+            shutdown_timeout: 30,
+        }
+    }
+}
+
+/// Where the effective config came from, for `check-config` and the start-up log.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+    pub env_overrides: Vec<String>,
+}
+
+impl Config {
+    /// Loads `path`, or `config/newsflow.toml` if present, or the defaults; then
+    /// applies environment overrides and validates.
+    pub fn load(path: Option<&Path>) -> Result<Loaded, String> {
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        Self::load_with_env(path, &env)
+    }
+
+    pub fn load_with_env(path: Option<&Path>, env: &[(String, String)]) -> Result<Loaded, String> {
+        let file = match path {
+            Some(p) => Some(p.to_path_buf()),
+            None => Path::new(DEFAULT_PATH)
+                .exists()
+                .then(|| PathBuf::from(DEFAULT_PATH)),
+        };
+        let base: Config = match &file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read the config file {}: {e}", p.display()))?;
+                Self::parse(&text).map_err(|e| format!("config file {}: {e}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        let (config, env_overrides) = base.with_env(env)?;
+        config.validate()?;
+        Ok(Loaded {
+            config,
+            file,
+            env_overrides,
+        })
+    }
+
+    /// Parses TOML text; unknown fields and wrong types are errors naming the field.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// Applies `NEWSFLOW_<SECTION>_<KEY>` overrides to any field.
+    fn with_env(self, env: &[(String, String)]) -> Result<(Config, Vec<String>), String> {
+        if env.is_empty() {
+            return Ok((self, Vec::new()));
+        }
+        let mut value = toml::Value::try_from(&self).map_err(|e| e.to_string())?;
+        let mut leaves = Vec::new();
+        collect_leaves(&value, &mut Vec::new(), &mut leaves);
+        let mut applied = Vec::new();
+        for (var, raw) in env {
+            let Some(path) = leaves.iter().find(|p| env_name(p) == *var) else {
+                let known: Vec<String> = leaves.iter().map(|p| env_name(p)).collect();
+                return Err(format!(
+                    "environment variable {var} does not name a config field; known overrides: {}",
+                    known.join(", ")
+                ));
+            };
+            let slot = leaf_mut(&mut value, path).expect("path collected from this value");
+            let parsed = match slot {
+                toml::Value::String(_) => toml::Value::String(raw.clone()),
+                _ => toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .filter(|v| v.same_type(slot))
+                    .ok_or_else(|| {
+                        format!(
+                            "{var}: {raw:?} is not a valid {} for [{}] {}",
+                            slot.type_str(),
+                            path[..path.len() - 1].join("."),
+                            path[path.len() - 1]
+                        )
+                    })?,
+            };
+            *slot = parsed;
+            applied.push(var.clone());
+        }
+        let config: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("after environment overrides: {e}"))?;
+        Ok((config, applied))
+    }
+
+    /// Checks what types alone cannot; each message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut errs = Vec::new();
+        let empty = |p: &Path| p.as_os_str().is_empty();
+        for (name, p) in [
+            ("[intake] inbox", &self.intake.inbox),
+            ("[intake] archive", &self.intake.archive),
+            ("[intake] quarantine", &self.intake.quarantine),
+            ("[state] dir", &self.state.dir),
+            ("[sink.jsonl] dir", &self.sink.jsonl.dir),
+        ] {
+            if empty(p) {
+                errs.push(format!("{name}: must not be empty"));
+            }
+        }
+        let dirs = [
+            ("[intake] inbox", &self.intake.inbox),
+            ("[intake] archive", &self.intake.archive),
+            ("[intake] quarantine", &self.intake.quarantine),
+            ("[sink.jsonl] dir", &self.sink.jsonl.dir),
+        ];
+        for (i, (a, pa)) in dirs.iter().enumerate() {
+            for (b, pb) in &dirs[i + 1..] {
+                if !empty(pa) && pa == pb {
+                    errs.push(format!(
+                        "{a} and {b}: must be different directories (both are {})",
+                        pa.display()
+                    ));
+                }
+            }
+        }
+        if self.intake.max_bytes == 0 {
+            errs.push("[intake] max_bytes: must be at least 1".into());
+        }
+        if self.intake.settle_ms > 600_000 {
+            errs.push(format!(
+                "[intake] settle_ms: {} is more than 10 minutes; files would wait too long",
+                self.intake.settle_ms
+            ));
+        }
+        if self.intake.rescan_secs == 0 {
+            errs.push("[intake] rescan_secs: must be at least 1".into());
+        }
+        if self.pipeline.channel_capacity == 0 {
+            errs.push("[pipeline] channel_capacity: must be at least 1".into());
+        }
+        if self.sink.jsonl.batch_size == 0 {
+            errs.push("[sink.jsonl] batch_size: must be at least 1".into());
+        }
+        if self.sink.jsonl.max_file_bytes < 4096 {
+            errs.push("[sink.jsonl] max_file_bytes: must be at least 4096".into());
+        }
+        if self.enricher.words_per_minute == 0 {
+            errs.push("[enricher] words_per_minute: must be at least 1".into());
+        }
+        if self.metrics.enabled && self.metrics.listen.parse::<SocketAddr>().is_err() {
+            errs.push(format!(
+                "[metrics] listen: {:?} is not an address like 127.0.0.1:9464",
+                self.metrics.listen
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            errs.push(format!(
+                "[log] level: {:?} is not a valid level or filter: {e}",
+                self.log.level
+            ));
+        }
+        for pat in &self.intake.ignore {
+            if let Err(e) = globset::Glob::new(pat) {
+                errs.push(format!("[intake] ignore: {pat:?} is not a valid glob: {e}"));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("\n"))
+        }
+    }
+
+    /// The effective config as TOML, for `check-config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+fn env_name(path: &[String]) -> String {
+    let mut s = ENV_PREFIX.to_string();
+    s.push_str(&path.join("_").to_uppercase());
+    s
+}
+
+fn collect_leaves(v: &toml::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                path.push(k.clone());
+                collect_leaves(v, path, out);
+                path.pop();
+            }
+        }
+        _ => out.push(path.clone()),
+    }
+}
+
+fn leaf_mut<'a>(v: &'a mut toml::Value, path: &[String]) -> Option<&'a mut toml::Value> {
+    path.iter().try_fold(v, |v, k| v.get_mut(k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_file_is_the_defaults() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/newsflow.toml"))
+                .unwrap();
+        assert_eq!(Config::parse(&text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_name_the_field() {
+        let e = Config::parse("[intake]\ninbx = 'x'\n").unwrap_err();
+        assert!(e.contains("inbx"), "{e}");
+        let e = Config::parse("[sink.jsonl]\nbatch_size = 'many'\n").unwrap_err();
+        assert!(e.contains("batch_size"), "{e}");
+        let mut c = Config::default();
+        c.metrics.listen = "nowhere".into();
+        c.sink.jsonl.batch_size = 0;
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.contains("[metrics] listen") && e.contains("[sink.jsonl] batch_size"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_any_field() {
+        let env = vec![
+            ("NEWSFLOW_INTAKE_INBOX".to_string(), "/tmp/in".to_string()),
+            (
+                "NEWSFLOW_SINK_JSONL_BATCH_SIZE".to_string(),
+                "7".to_string(),
+            ),
+            ("NEWSFLOW_INTAKE_RECURSIVE".to_string(), "false".to_string()),
+        ];
+        let (c, applied) = Config::default().with_env(&env).unwrap();
+        assert_eq!(c.intake.inbox, PathBuf::from("/tmp/in"));
+        assert_eq!(c.sink.jsonl.batch_size, 7);
+        assert!(!c.intake.recursive);
+        assert_eq!(applied.len(), 3);
+        let e = Config::default()
+            .with_env(&[("NEWSFLOW_SINK_JSONL_BATCH_SIZE".into(), "lots".into())])
+            .unwrap_err();
+        assert!(e.contains("batch_size"), "{e}");
+        let e = Config::default()
+            .with_env(&[("NEWSFLOW_INTAKE_INBX".into(), "x".into())])
+            .unwrap_err();
+        assert!(e.contains("NEWSFLOW_INTAKE_INBX"), "{e}");
+    }
+}

@@ -1,0 +1,331 @@
+//! Wiring: opens each stage's resources, connects the stages with bounded
+//! channels, and finishes every claim in exactly one place (archive or quarantine).
+//!
+//! ```text
+//! watcher ─raw─▶ normalizer ─▶ deduplicator ─▶ enricher ─▶ sink ─committed─▶ finisher ─▶ archive
+//!    └────────────────┴──────────────┴─────────failed──────────┴────────────▶ finisher ─▶ quarantine
+//! ```
+
+use crate::config::Config;
+use newsflow_deduplicator::ExactIndex;
+use newsflow_enricher::EnrichConfig;
+use newsflow_normalizer::rules::RuleSet;
+use newsflow_record::{telemetry, Committed, DedupStatus, Failed};
+use newsflow_sink::{JsonlConfig, JsonlSink};
+use newsflow_watcher::intake::{Intake, IntakeConfig};
+use newsflow_watcher::Mode;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+
+/// What a run did, for the one-line summary of `newsflow once`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub files: AtomicU64,
+    pub records: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub quarantined: AtomicU64,
+}
+
+/// Opens everything a run needs; errors here stop start-up with a message that
+/// names the setting to fix.
+pub struct Resources {
+    pub intake: Arc<Intake>,
+    pub rules: Arc<RuleSet>,
+    pub index: Arc<ExactIndex>,
+    pub sink: JsonlSink,
+}
+
+pub fn load_rules(cfg: &Config) -> Result<RuleSet, String> {
+    if cfg.normalizer.rules_dir.as_os_str().is_empty() {
+        Ok(RuleSet::builtin())
+    } else {
+        RuleSet::load_dir(&cfg.normalizer.rules_dir)
+            .map_err(|e| format!("[normalizer] rules_dir: {e}"))
+    }
+}
+
+impl Resources {
+    pub fn open(cfg: &Config) -> Result<Resources, String> {
+        let intake = Intake::open(IntakeConfig {
+            inbox: cfg.intake.inbox.clone(),
+            archive: cfg.intake.archive.clone(),
+            quarantine: cfg.intake.quarantine.clone(),
+            state_dir: cfg.state.dir.clone(),
+            after: cfg.intake.after,
+            ignore: cfg.intake.ignore.clone(),
+            recursive: cfg.intake.recursive,
+            max_bytes: cfg.intake.max_bytes,
+            settle: Duration::from_millis(cfg.intake.settle_ms),
+        })
+        .map_err(|e| e.to_string())?;
+        let rules = load_rules(cfg)?;
+        let index = ExactIndex::open(&cfg.state.dir)?;
+        let sink = JsonlSink::open(JsonlConfig {
+            dir: cfg.sink.jsonl.dir.clone(),
+            batch_size: cfg.sink.jsonl.batch_size,
+            batch_timeout: Duration::from_millis(cfg.sink.jsonl.batch_timeout_ms),
+            max_file_bytes: cfg.sink.jsonl.max_file_bytes,
+        })?;
+        Ok(Resources {
+            intake: Arc::new(intake),
+            rules: Arc::new(rules),
+            index: Arc::new(index),
+            sink,
+        })
+    }
+}
+
+/// Claims from an earlier run whose records already reached the sink (a crash
+/// between commit and archive) are finished now, not processed again.
+fn finish_already_committed(intake: &Intake, sink_dir: &std::path::Path) -> Result<u64, String> {
+    let pending = intake.pending_claims();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let ids: HashSet<String> = pending.iter().map(|c| c.id.clone()).collect();
+    let since = pending
+        .iter()
+        .map(|c| {
+            SystemTime::UNIX_EPOCH
+                + Duration::from_secs(c.received_at.unix_timestamp().max(0) as u64)
+        })
+        .min()
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let done = newsflow_sink::committed_ids(sink_dir, &ids, since).map_err(|e| {
+        format!(
+            "cannot read the output dir {} to recover: {e}",
+            sink_dir.display()
+        )
+    })?;
+    let mut n = 0;
+    for claim in pending.iter().filter(|c| done.contains(&c.id)) {
+        match intake.finish(claim) {
+            Ok(_) => n += 1,
+            Err(e) => {
+                tracing::error!(file = %claim.rel_path, id = %claim.id, error = %e, "cannot archive a recovered file; it stays in the claim area")
+            }
+        }
+    }
+    if n > 0 {
+        intake.sync_dirs();
+        tracing::info!(
+            files = n,
+            "archived files whose records were committed just before the last stop"
+        );
+    }
+    Ok(n)
+}
+
+/// Files a `once` run will take: claims left over plus what the inbox holds.
+pub fn backlog(intake: &Intake) -> u64 {
+    (intake.pending_claims().len() + intake.scan().len()) as u64
+}
+
+/// Runs the pipeline until the watcher stops (inbox done in `Once` mode, or
+/// `shutdown`) and every claimed file has been archived or quarantined.
+pub async fn run(
+    cfg: &Config,
+    res: Resources,
+    mode: Mode,
+    shutdown: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+) -> Result<(), String> {
+    let Resources {
+        intake,
+        rules,
+        index,
+        sink,
+    } = res;
+    {
+        let intake = intake.clone();
+        let dir = sink.dir().to_path_buf();
+        tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dir))
+            .await
+            .map_err(|e| e.to_string())??;
+    }
+
+    let cap = cfg.pipeline.channel_capacity;
+    let (raw_tx, raw_rx) = async_channel::bounded(cap);
+    let (norm_tx, norm_rx) = async_channel::bounded(cap);
+    let (dedup_tx, dedup_rx) = async_channel::bounded(cap);
+    let (enr_tx, enr_rx) = async_channel::bounded(cap);
+    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(cap);
+    let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(cap);
+
+    let depth = {
+        let chans: Vec<(&'static str, Box<dyn Fn() -> usize + Send + Sync>)> = vec![
+            (
+                "normalizer",
+                Box::new({
+                    let c = raw_rx.clone();
+                    move || c.len()
+                }),
+            ),
+            (
+                "deduplicator",
+                Box::new({
+                    let c = norm_rx.clone();
+                    move || c.len()
+                }),
+            ),
+            (
+                "enricher",
+                Box::new({
+                    let c = dedup_rx.clone();
+                    move || c.len()
+                }),
+            ),
+            (
+                "sink",
+                Box::new({
+                    let c = enr_rx.clone();
+                    move || c.len()
+                }),
+            ),
+        ];
+        tokio::spawn(async move {
+            loop {
+                for (stage, len) in &chans {
+                    metrics::gauge!(telemetry::CHANNEL_DEPTH, "stage" => *stage).set(len() as f64);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+
+    let workers = if cfg.pipeline.normalizer_workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        cfg.pipeline.normalizer_workers
+    };
+    let (_rules_tx, rules_rx) = watch::channel(rules);
+    let watcher = tokio::spawn(newsflow_watcher::run(
+        intake.clone(),
+        mode,
+        raw_tx,
+        fail_tx.clone(),
+        shutdown,
+    ));
+    let normalizer = tokio::spawn(newsflow_normalizer::run(
+        raw_rx,
+        norm_tx,
+        fail_tx.clone(),
+        rules_rx,
+        workers,
+    ));
+    let dedup = tokio::spawn(newsflow_deduplicator::run(
+        index,
+        norm_rx,
+        dedup_tx,
+        fail_tx.clone(),
+    ));
+    let enricher = tokio::spawn(newsflow_enricher::run(
+        dedup_rx,
+        enr_tx,
+        EnrichConfig {
+            words_per_minute: cfg.enricher.words_per_minute,
+            ..EnrichConfig::default()
+        },
+    ));
+    let sink = tokio::spawn(newsflow_sink::run(sink, enr_rx, done_tx, fail_tx));
+
+    finisher(&intake, done_rx, fail_rx, &counters).await;
+
+    let stats = watcher.await.unwrap_or_default();
+    for t in [normalizer, dedup, enricher, sink] {
+        let _ = t.await;
+    }
+    depth.abort();
+    tracing::debug!(
+        claimed = stats.claimed,
+        resumed = stats.resumed,
+        "watcher stopped"
+    );
+    Ok(())
+}
+
+/// Ends every claim: committed ones to the archive, failed ones to quarantine.
+async fn finisher(
+    intake: &Arc<Intake>,
+    done_rx: async_channel::Receiver<Vec<Committed>>,
+    fail_rx: async_channel::Receiver<Failed>,
+    counters: &Counters,
+) {
+    let (mut done_open, mut fail_open) = (true, true);
+    while done_open || fail_open {
+        tokio::select! {
+            batch = done_rx.recv(), if done_open => match batch {
+                Ok(batch) => archive(intake, batch, counters).await,
+                Err(_) => done_open = false,
+            },
+            failed = fail_rx.recv(), if fail_open => match failed {
+                Ok(failed) => quarantine(intake, failed, counters).await,
+                Err(_) => fail_open = false,
+            },
+        }
+    }
+}
+
+async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counters) {
+    let intake = intake.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let r: Vec<_> = batch
+            .into_iter()
+            .map(|c| {
+                let r = intake.finish(&c.claim);
+                (c, r)
+            })
+            .collect();
+        intake.sync_dirs();
+        r
+    })
+    .await
+    .unwrap_or_default();
+    for (c, r) in results {
+        counters.files.fetch_add(1, Ordering::Relaxed);
+        counters.records.fetch_add(1, Ordering::Relaxed);
+        if c.dedup != DedupStatus::Unique {
+            counters.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+        metrics::histogram!(telemetry::END_TO_END_SECONDS)
+            .record(c.claim.started.elapsed().as_secs_f64());
+        match r {
+            Ok(dest) => {
+                metrics::counter!(telemetry::FILES_ARCHIVED).increment(1);
+                tracing::info!(file = %c.claim.rel_path, id = %c.claim.id, dedup = c.dedup.as_str(),
+                    archived_to = dest.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "(deleted)".into()),
+                    latency_ms = c.claim.started.elapsed().as_millis() as u64, "record committed");
+            }
+            Err(e) => tracing::error!(file = %c.claim.rel_path, id = %c.claim.id, error = %e,
+                "record committed but the file cannot be moved out of the claim area; it will be archived at the next start. Check the archive dir's permissions and free space"),
+        }
+    }
+}
+
+async fn quarantine(intake: &Arc<Intake>, failed: Failed, counters: &Counters) {
+    let intake = intake.clone();
+    let (failed, r) = tokio::task::spawn_blocking(move || {
+        let r = intake.quarantine(&failed.claim, &failed.error);
+        (failed, r)
+    })
+    .await
+    .expect("quarantine does not panic");
+    counters.files.fetch_add(1, Ordering::Relaxed);
+    counters.quarantined.fetch_add(1, Ordering::Relaxed);
+    let Failed { claim, error } = failed;
+    match r {
+        Ok(dest) => {
+            tracing::warn!(file = %claim.rel_path, id = %claim.id, stage = %error.stage, reason = %error.reason,
+            quarantined_to = %dest.display(), "file quarantined: {}", error.message)
+        }
+        Err(e) => {
+            tracing::error!(file = %claim.rel_path, id = %claim.id, reason = %error.reason, error = %e,
+            "cannot move a refused file to quarantine; it stays in the claim area and is retried at the next start. Check the quarantine dir")
+        }
+    }
+}
