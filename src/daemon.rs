@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
+/// Reads the length of one channel (channels differ in item type).
+type DepthProbe = Box<dyn Fn() -> usize + Send + Sync>;
+
 /// What a run did, for the one-line summary of `newsflow once`.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -156,7 +159,7 @@ pub async fn run(
     let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(cap);
 
     let depth = {
-        let chans: Vec<(&'static str, Box<dyn Fn() -> usize + Send + Sync>)> = vec![
+        let chans: Vec<(&'static str, DepthProbe)> = vec![
             (
                 "normalizer",
                 Box::new({

@@ -1,0 +1,330 @@
+//! Helpers for end-to-end tests: a temp workspace with a config file, the real
+//! binary, and readers for its outputs.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// A temp directory laid out like a deployment, with its own config file.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub metrics_port: u16,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Self::with_extra("")
+    }
+
+    /// `extra` is appended to the generated config (more sections or fields).
+    pub fn with_extra(extra: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics_port = free_port();
+        let root = dir.path();
+        let config = format!(
+            r#"
+[intake]
+inbox = "{root}/inbox"
+archive = "{root}/archive"
+quarantine = "{root}/quarantine"
+settle_ms = 200
+
+[state]
+dir = "{root}/state"
+
+[sink.jsonl]
+dir = "{root}/out"
+batch_timeout_ms = 50
+
+[metrics]
+listen = "127.0.0.1:{metrics_port}"
+{extra}
+"#,
+            root = root.display()
+        );
+        std::fs::create_dir_all(root.join("inbox")).unwrap();
+        std::fs::write(root.join("newsflow.toml"), config).unwrap();
+        Workspace { dir, metrics_port }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path("newsflow.toml")
+    }
+
+    pub fn command(&self, sub: &str) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg(sub)
+            .arg("--config")
+            .arg(self.config())
+            .current_dir(self.dir.path());
+        c.env("RUST_LOG", "info");
+        c
+    }
+
+    /// Runs `newsflow once` to completion.
+    pub fn once(&self) -> Output {
+        let out = self.command("once").output().unwrap();
+        assert!(
+            out.status.success(),
+            "newsflow once failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Starts `newsflow run` in the background.
+    pub fn spawn_run(&self) -> Daemon {
+        let child = self
+            .command("run")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let d = Daemon { child: Some(child) };
+        wait_until(
+            Duration::from_secs(30),
+            "metrics endpoint to come up",
+            || http_get(self.metrics_port, "/health").is_some(),
+        );
+        d
+    }
+
+    /// Drops a file the way scrapers should: written under a temp name, then renamed.
+    pub fn drop_file(&self, name: &str, bytes: &[u8]) {
+        let tmp = self.path(&format!("inbox/{name}.part"));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, self.path(&format!("inbox/{name}"))).unwrap();
+    }
+
+    /// Every record in the output dir, in file and line order.
+    pub fn records(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.path("out")) else {
+            return out;
+        };
+        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            assert!(
+                text.is_empty() || text.ends_with('\n'),
+                "{} ends in a partial line",
+                f.display()
+            );
+            for line in text.lines() {
+                out.push(
+                    serde_json::from_str(line)
+                        .unwrap_or_else(|e| panic!("bad JSON line {line:?}: {e}")),
+                );
+            }
+        }
+        out
+    }
+
+    pub fn record_for(&self, file_name: &str) -> Value {
+        let recs: Vec<Value> = self
+            .records()
+            .into_iter()
+            .filter(|r| r["source"]["file_name"] == file_name)
+            .collect();
+        assert_eq!(
+            recs.len(),
+            1,
+            "expected one record for {file_name}, got {}",
+            recs.len()
+        );
+        recs.into_iter().next().unwrap()
+    }
+
+    /// Quarantine notes by file name.
+    pub fn quarantine_note(&self, file_name: &str) -> Value {
+        let p = self.path(&format!("quarantine/{file_name}.error.json"));
+        let text =
+            std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("no note {}: {e}", p.display()));
+        assert!(
+            self.path(&format!("quarantine/{file_name}")).exists(),
+            "quarantined file missing beside its note"
+        );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn files_in(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = walk(&self.path(rel))
+            .into_iter()
+            .map(|p| {
+                p.strip_prefix(self.path(rel))
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A running `newsflow run`; killed if the test fails before stopping it.
+pub struct Daemon {
+    pub child: Option<Child>,
+}
+
+impl Daemon {
+    /// Sends SIGTERM and waits; returns the exit status and stderr.
+    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let mut child = self.child.take().unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(_status) = child.try_wait().unwrap() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not stop within 30 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A plain HTTP/1.1 GET; returns the body on 200.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).ok()?;
+    let (head, body) = resp.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_string())
+}
+
+/// Value of a Prometheus sample, e.g. `newsflow_stage_items_in_total{stage="sink"}`.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        l.strip_prefix(series)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    })
+}
+
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The seed files and their labels.
+pub fn seeds() -> Vec<(String, Vec<u8>)> {
+    let expected = seed_labels();
+    expected["files"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|name| {
+            (
+                name.clone(),
+                std::fs::read(format!("{FIXTURES}/seeds/{name}")).unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn seed_labels() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(format!("{FIXTURES}/seeds/expected.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Checks a record against its seed's labels; returns the problems found.
+pub fn check_seed_record(name: &str, rec: &Value) -> Vec<String> {
+    let labels = seed_labels();
+    let want = &labels["files"][name];
+    let mut problems = Vec::new();
+    let body = rec["body"].as_str().unwrap_or_default();
+    let paras: Vec<&str> = body.split("\n\n").collect();
+    for b in want["boilerplate_lines"].as_array().unwrap() {
+        let text = b["text"].as_str().unwrap();
+        if body.contains(text) || rec["title"] == text {
+            problems.push(format!("{name}: boilerplate kept: {text:?}"));
+        }
+    }
+    let mut at = 0;
+    for line in want["body_lines"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        match paras[at..].iter().position(|p| *p == line) {
+            Some(k) => at += k + 1,
+            None => problems.push(format!(
+                "{name}: body line missing or out of order: {line:?}"
+            )),
+        }
+    }
+    for field in ["title", "byline", "published"] {
+        if rec[field] != want[field] {
+            problems.push(format!(
+                "{name}: {field} is {}, expected {}",
+                rec[field], want[field]
+            ));
+        }
+    }
+    problems
+}

@@ -1,0 +1,158 @@
+//! `newsflow once` against real folders: the seeds, exact duplicates, bad input.
+
+mod common;
+use common::*;
+
+#[test]
+fn seeds_become_clean_records_and_a_copy_is_an_exact_duplicate() {
+    let ws = Workspace::new();
+    for (name, bytes) in seeds() {
+        ws.drop_file(&name, &bytes);
+    }
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("5 files, 5 records, 0 duplicates, 0 quarantined"),
+        "summary line: {stdout}"
+    );
+
+    let mut problems = Vec::new();
+    for (name, _) in seeds() {
+        let rec = ws.record_for(&name);
+        problems.extend(check_seed_record(&name, &rec));
+        assert_eq!(rec["language"], "en", "{name}");
+        assert_eq!(rec["dedup"]["status"], "unique", "{name}");
+        assert!(rec["word_count"].as_u64().unwrap() > 50, "{name}");
+        assert_eq!(rec["source"]["format"], "text");
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        ws.files_in("inbox").is_empty(),
+        "inbox not emptied: {:?}",
+        ws.files_in("inbox")
+    );
+    assert_eq!(ws.files_in("archive").len(), 5);
+    assert!(
+        ws.files_in("state/claims").is_empty(),
+        "claims left: {:?}",
+        ws.files_in("state/claims")
+    );
+
+    // A byte-identical copy under another name, in a later run: the index persisted.
+    let (first_name, bytes) = seeds().into_iter().next().unwrap();
+    let first_id = ws.record_for(&first_name)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ws.drop_file("copy-of-first.txt", &bytes);
+    let out = ws.once();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 files, 1 records, 1 duplicates"));
+    let dup = ws.record_for("copy-of-first.txt");
+    assert_eq!(dup["dedup"]["status"], "exact_duplicate");
+    assert_eq!(dup["dedup"]["duplicate_of"], first_id.as_str());
+    assert_ne!(
+        dup["id"],
+        first_id.as_str(),
+        "two drops must not share an id"
+    );
+    assert_eq!(ws.records().len(), 6);
+}
+
+#[test]
+fn bad_input_goes_to_quarantine_with_a_reason() {
+    let ws = Workspace::new();
+    ws.drop_file("empty.txt", b"");
+    ws.drop_file("image.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0");
+    ws.drop_file(
+        "page.html",
+        b"<!DOCTYPE html><html><body><p>Hello</p></body></html>",
+    );
+    ws.drop_file(
+        "only-boilerplate.txt",
+        "Please enter your comment!\nPlease enter your name here\n".as_bytes(),
+    );
+    // Windows-1252 text is decoded, not refused.
+    ws.drop_file(
+        "cp1252.txt",
+        b"Caf\xe9 owners in Berlin said on Thursday that \x93business is slow\x94 after the new rules took effect in January.",
+    );
+    let out = ws.once();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("5 files, 1 records, 0 duplicates, 4 quarantined"));
+    for (name, reason) in [
+        ("empty.txt", "empty"),
+        ("image.txt", "binary"),
+        ("page.html", "unsupported_format"),
+        ("only-boilerplate.txt", "no_content"),
+    ] {
+        let note = ws.quarantine_note(name);
+        assert_eq!(note["reason"], reason, "{name}: {note}");
+        assert!(!note["message"].as_str().unwrap().is_empty());
+        assert!(
+            note["stage"].is_string()
+                && note["claim_id"].is_string()
+                && note["quarantined_at"].is_string()
+        );
+    }
+    let rec = ws.record_for("cp1252.txt");
+    assert!(
+        rec["body"].as_str().unwrap().starts_with("Café owners"),
+        "{}",
+        rec["body"]
+    );
+    assert_eq!(rec["source"]["encoding"], "windows-1252");
+    assert!(ws.files_in("inbox").is_empty());
+}
+
+#[test]
+fn partial_downloads_and_dotfiles_wait_in_the_inbox() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("inbox/story.txt.part"), b"half a story").unwrap();
+    std::fs::write(ws.path("inbox/.hidden.txt"), b"not yet").unwrap();
+    std::fs::create_dir_all(ws.path("inbox/agency-a")).unwrap();
+    std::fs::write(
+        ws.path("inbox/agency-a/one.txt"),
+        b"Storm hits the coast\n\nThe storm reached the coast on Monday night, cutting power to thousands of homes.",
+    )
+    .unwrap();
+    let out = ws.once();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 files, 1 records"));
+    assert_eq!(ws.files_in("inbox"), vec![".hidden.txt", "story.txt.part"]);
+    let rec = ws.record_for("one.txt");
+    assert_eq!(rec["source"]["path"], "agency-a/one.txt");
+    assert_eq!(rec["title"], "Storm hits the coast");
+    assert_eq!(ws.files_in("archive"), vec!["agency-a/one.txt"]);
+}
+
+#[test]
+fn invalid_config_fails_at_start_naming_the_field() {
+    let ws = Workspace::with_extra("[sink.jsonl]\nbatch_size = 0\n");
+    // A duplicate table is a TOML error; use a fresh file for the semantic check.
+    std::fs::write(
+        ws.config(),
+        "[sink.jsonl]\nbatch_size = 0\n[intake]\nsettle_ms = 10\n",
+    )
+    .unwrap();
+    let out = ws.command("once").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[sink.jsonl] batch_size"), "{err}");
+
+    std::fs::write(ws.config(), "[intake]\ninbx = \"/tmp/x\"\n").unwrap();
+    let out = ws.command("check-config").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inbx"));
+
+    std::fs::write(ws.config(), "[intake]\ninbox = \"/tmp/x\"\n").unwrap();
+    let out = ws
+        .command("check-config")
+        .env("NEWSFLOW_SINK_JSONL_DIR", "/tmp/elsewhere")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("inbox = \"/tmp/x\"") && printed.contains("dir = \"/tmp/elsewhere\""),
+        "{printed}"
+    );
+}
