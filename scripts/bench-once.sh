@@ -11,8 +11,8 @@ WORK="${2:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/newsflow/target}"
 cargo build --release --locked -q
 BIN="$CARGO_TARGET_DIR/release/newsflow"
-rm -rf "$WORK/ws" && mkdir -p "$WORK/ws/inbox"
-python3 - "$N" "$WORK/ws/inbox" <<'PY'
+rm -rf "$WORK/ws" && mkdir -p "$WORK/ws/var/inbox"
+python3 - "$N" "$WORK/ws/var/inbox" <<'PY'
 import random, sys, pathlib, json
 n, inbox = int(sys.argv[1]), pathlib.Path(sys.argv[2])
 seeds = pathlib.Path("tests/fixtures/seeds")
@@ -35,7 +35,7 @@ for i in range(n):
     (inbox / f"{i:07d}.txt").write_text(text)
     prev = text
 PY
-BYTES=$(du -sb "$WORK/ws/inbox" | cut -f1)
+BYTES=$(du -sb "$WORK/ws/var/inbox" | cut -f1)
 cd "$WORK/ws"
 START=$(date +%s.%N)
 "$BIN" once 2>/dev/null

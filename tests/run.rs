@@ -18,20 +18,20 @@ fn files_dropped_while_running_become_records_and_metrics_match() {
     for (name, bytes) in &seeds[1..] {
         ws.drop_file(name, bytes);
     }
-    // Also a producer that writes in place, in two steps, without a temp name.
-    std::fs::write(
-        ws.path("inbox/in-place.txt"),
-        "Storm hits coast\n\nThe storm reached ".as_bytes(),
-    )
-    .unwrap();
+    // Also a producer that writes in place, in pauses shorter than settle_ms, with
+    // no temp name: the file must not be read half-way.
     {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(ws.path("inbox/in-place.txt"))
-            .unwrap();
-        f.write_all(b"the coast on Monday night, cutting power to thousands of homes.")
-            .unwrap();
+        let mut f = std::fs::File::create(ws.path("inbox/in-place.txt")).unwrap();
+        for chunk in [
+            "Storm hits coast\n\nThe storm reached ",
+            "the coast on Monday night, ",
+            "cutting power to thousands of homes.",
+        ] {
+            f.write_all(chunk.as_bytes()).unwrap();
+            f.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     wait_until(Duration::from_secs(30), "six records", || {
         ws.records().len() == 6

@@ -7,6 +7,7 @@
 //! watcher's channel and the deduplicator's.
 
 pub mod decode;
+pub mod lang;
 pub mod rules;
 pub mod structure;
 

@@ -246,21 +246,33 @@ impl RuleSet {
     }
 
     /// The first rule (in pack order) that matches `line`, honouring each rule's
-    /// word limit and terminal-punctuation condition. `allow_unterminated = false`
-    /// skips rules that only describe headline-shaped lines.
-    pub fn find(&self, line: &str, allow_unterminated: bool) -> Option<RuleMatch<'_>> {
+    /// word limit, terminal-punctuation condition and languages.
+    /// `allow_unterminated = false` skips rules that only describe headline-shaped
+    /// lines. A rule for other languages applies only if the line's language cannot
+    /// be told, from the line itself or else from `doc_lang`.
+    pub fn find(
+        &self,
+        line: &str,
+        allow_unterminated: bool,
+        doc_lang: Option<&str>,
+    ) -> Option<RuleMatch<'_>> {
         let folded = fold(line);
         if folded.is_empty() {
             return None;
         }
         let words = folded.split(' ').count();
         let terminated = ends_terminated(line);
+        let mut line_lang: Option<Option<&str>> = None;
         self.set
             .matches(&folded)
             .iter()
             .map(|i| &self.rules[self.owner[i]])
             .find(|r| {
-                words <= r.max_words && (!r.unterminated || (allow_unterminated && !terminated))
+                if words > r.max_words || (r.unterminated && (!allow_unterminated || terminated)) {
+                    return false;
+                }
+                let lang = *line_lang.get_or_insert_with(|| crate::lang::detect(line).or(doc_lang));
+                crate::lang::compatible(&r.languages, lang)
             })
             .map(|rule| RuleMatch { rule })
     }
@@ -338,22 +350,38 @@ mod tests {
             unterminated = true
         "#);
         assert_eq!(
-            s.find("PLEASE ENTER YOUR COMMENT", true).unwrap().rule.id,
+            s.find("PLEASE ENTER YOUR COMMENT", true, None)
+                .unwrap()
+                .rule
+                .id,
             "a"
         );
         assert!(s
-            .find("Please enter your comment about the law", true)
-            .is_none());
-        assert_eq!(s.find("Advertisement - scroll", true).unwrap().rule.id, "b");
-        assert!(s
-            .find("Advertisement revenue fell sharply in the quarter", true)
+            .find("Please enter your comment about the law", true, None)
             .is_none());
         assert_eq!(
-            s.find("Why now? Jane Doe explains", true).unwrap().rule.id,
+            s.find("Advertisement - scroll", true, None)
+                .unwrap()
+                .rule
+                .id,
+            "b"
+        );
+        assert!(s
+            .find(
+                "Advertisement revenue fell sharply in the quarter",
+                true,
+                None
+            )
+            .is_none());
+        assert_eq!(
+            s.find("Why now? Jane Doe explains", true, None)
+                .unwrap()
+                .rule
+                .id,
             "c"
         );
-        assert!(s.find("Why now? Jane Doe explains.", true).is_none());
-        assert!(s.find("Why now? Jane Doe explains", false).is_none());
+        assert!(s.find("Why now? Jane Doe explains.", true, None).is_none());
+        assert!(s.find("Why now? Jane Doe explains", false, None).is_none());
     }
 
     #[test]

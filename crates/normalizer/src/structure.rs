@@ -257,6 +257,8 @@ pub fn structure(text: &str, rules: &RuleSet) -> Structured {
     let mut out = Structured::default();
     let paras = paragraphs(text);
     let n = paras.len();
+    let sample: String = text.chars().take(4000).collect();
+    let doc_lang = crate::lang::detect(&sample);
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = out.paragraphs.is_empty() && i < HEAD;
         let mut text = p.text;
@@ -288,7 +290,7 @@ pub fn structure(text: &str, rules: &RuleSet) -> Structured {
         // apply to the title slot: the first headline-shaped line of a document is
         // its title far more often than a caption.
         let title_slot = in_head && out.title.is_none() && i + 1 < n && title_shaped(&text);
-        if let Some(m) = rules.find(&text, !title_slot) {
+        if let Some(m) = rules.find(&text, !title_slot, doc_lang) {
             out.removed.push(Removed {
                 line: p.line,
                 rule_id: m.rule.id.clone(),

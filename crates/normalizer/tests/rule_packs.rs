@@ -31,7 +31,7 @@ fn every_listed_boilerplate_line_is_removed_with_its_kind() {
     let rules = RuleSet::builtin();
     let mut misses = Vec::new();
     for l in &fixture().boilerplate {
-        match rules.find(&l.text, true) {
+        match rules.find(&l.text, true, None) {
             Some(m) if Some(&m.rule.kind) == l.kind.as_ref() => {}
             Some(m) => misses.push(format!(
                 "[{}] {:?}: kind {} (rule {}), expected {:?}",
@@ -56,7 +56,7 @@ fn ordinary_news_sentences_are_kept() {
         .iter()
         .filter_map(|l| {
             rules
-                .find(&l.text, true)
+                .find(&l.text, true, None)
                 .map(|m| format!("[{}] {:?} removed by {}", l.lang, l.text, m.rule.id))
         })
         .collect();

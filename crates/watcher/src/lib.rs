@@ -286,13 +286,17 @@ fn note_event(
             | EventKind::Modify(ModifyKind::Name(RenameMode::To))
             | EventKind::Modify(ModifyKind::Name(RenameMode::Both))
     );
+    // A rename *out of* a path (our own claims, among others) says nothing new.
     let relevant = complete
         || matches!(
             ev.kind,
             EventKind::Create(CreateKind::File)
                 | EventKind::Create(CreateKind::Any)
                 | EventKind::Create(CreateKind::Other)
-                | EventKind::Modify(_)
+                | EventKind::Modify(ModifyKind::Data(_))
+                | EventKind::Modify(ModifyKind::Any)
+                | EventKind::Modify(ModifyKind::Other)
+                | EventKind::Modify(ModifyKind::Name(RenameMode::Any))
         );
     if !relevant {
         // A new directory may already hold files moved in with it.
