@@ -110,6 +110,8 @@ pub struct RuleSet {
     owner: Vec<usize>,
     set: RegexSet,
     packs: Vec<String>,
+    /// The largest `max_words` of any rule: longer lines skip matching altogether.
+    longest: usize,
 }
 
 /// A rule that fired on a line.
@@ -199,6 +201,16 @@ impl RuleSet {
                     owner.push(idx);
                 }
                 for pat in &spec.patterns {
+                    // A Unicode word boundary forces the regex engine off its DFA onto
+                    // a slow NFA simulation for every non-ASCII line; folded lines have
+                    // single spaces between words, so a boundary is a space or an end.
+                    if pat.contains(r"\b") || pat.contains(r"\B") {
+                        return Err(fail(format!(
+                            "rule `{}`: pattern {pat:?} uses \\b; write (?:^| ) or (?: |$) instead \
+                             (folded lines separate words by single spaces)",
+                            spec.id
+                        )));
+                    }
                     Regex::new(pat).map_err(|e| {
                         fail(format!("rule `{}`: bad pattern {pat:?}: {e}", spec.id))
                     })?;
@@ -217,11 +229,16 @@ impl RuleSet {
                 });
             }
         }
-        let set = RegexSet::new(&sources).map_err(|e| RuleError {
-            pack: "(all packs)".into(),
-            message: format!("the combined rule set does not compile: {e}"),
-        })?;
+        let set = regex::RegexSetBuilder::new(&sources)
+            .dfa_size_limit(32 << 20)
+            .build()
+            .map_err(|e| RuleError {
+                pack: "(all packs)".into(),
+                message: format!("the combined rule set does not compile: {e}"),
+            })?;
+        let longest = rules.iter().map(|r| r.max_words).max().unwrap_or(0);
         Ok(RuleSet {
+            longest,
             rules,
             owner,
             set,
@@ -261,6 +278,9 @@ impl RuleSet {
             return None;
         }
         let words = folded.split(' ').count();
+        if words > self.longest {
+            return None;
+        }
         let terminated = ends_terminated(line);
         let mut line_lang: Option<Option<&str>> = None;
         self.set
@@ -386,6 +406,15 @@ mod tests {
 
     #[test]
     fn bad_packs_say_where() {
+        let e = RuleSet::from_packs(&[(
+            "w.toml".into(),
+            "[pack]\nlanguages=[]\n[[rule]]\nid='wb'\nkind='k'\npatterns=['^x\\b']\n".into(),
+        )])
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("`wb`") && e.to_string().contains("(?: |$)"),
+            "{e}"
+        );
         let e = RuleSet::from_packs(&[(
             "x.toml".into(),
             "[pack]\nlanguages=[]\n[[rule]]\nid='a'\nkind='k'\npatterns=['(']\n".into(),
