@@ -25,6 +25,7 @@ pub struct Config {
     pub metrics: MetricsSection,
     pub log: LogSection,
     pub daemon: DaemonSection,
+    pub faults: FaultsSection,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +80,7 @@ impl Default for StateSection {
 pub struct PipelineSection {
     pub channel_capacity: usize,
     pub normalizer_workers: usize,
+    pub max_inflight_bytes: u64,
 }
 
 impl Default for PipelineSection {
@@ -86,8 +88,17 @@ impl Default for PipelineSection {
         PipelineSection {
             channel_capacity: 64,
             normalizer_workers: 0,
+            max_inflight_bytes: 64 * 1024 * 1024,
         }
     }
+}
+
+/// Fault injection for testing delivery guarantees. Leave at the defaults in production.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsSection {
+    pub sink_delay_ms: u64,
+    pub sink_fail_writes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -324,6 +335,9 @@ impl Config {
         if self.intake.rescan_secs == 0 {
             errs.push("[intake] rescan_secs: must be at least 1".into());
         }
+        if self.pipeline.max_inflight_bytes < 4096 {
+            errs.push("[pipeline] max_inflight_bytes: must be at least 4096".into());
+        }
         if self.pipeline.channel_capacity == 0 {
             errs.push("[pipeline] channel_capacity: must be at least 1".into());
         }
@@ -363,6 +377,47 @@ impl Config {
     /// The effective config as TOML, for `check-config`.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+/// Sections changed between `old` and `new` that SIGHUP cannot apply while running.
+/// Live: `[normalizer]` (rule packs), `[enricher]`, `[log] level`, `[daemon]`.
+pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if old.intake != new.intake {
+        v.push("[intake]");
+    }
+    if old.state != new.state {
+        v.push("[state]");
+    }
+    if old.pipeline != new.pipeline {
+        v.push("[pipeline]");
+    }
+    if old.sink != new.sink {
+        v.push("[sink.jsonl]");
+    }
+    if old.metrics != new.metrics {
+        v.push("[metrics]");
+    }
+    if old.log.format != new.log.format {
+        v.push("[log] format");
+    }
+    if old.faults != new.faults {
+        v.push("[faults]");
+    }
+    v
+}
+
+impl Config {
+    /// Takes the restart-only settings from the running config.
+    pub fn keep_restart_only_from(&mut self, running: &Config) {
+        self.intake = running.intake.clone();
+        self.state = running.state.clone();
+        self.pipeline = running.pipeline.clone();
+        self.sink = running.sink.clone();
+        self.metrics = running.metrics.clone();
+        self.log.format = running.log.format;
+        self.faults = running.faults.clone();
     }
 }
 

@@ -62,6 +62,7 @@ impl Resources {
             recursive: cfg.intake.recursive,
             max_bytes: cfg.intake.max_bytes,
             settle: Duration::from_millis(cfg.intake.settle_ms),
+            max_inflight_bytes: cfg.pipeline.max_inflight_bytes,
         })
         .map_err(|e| e.to_string())?;
         let rules = load_rules(cfg)?;
@@ -71,6 +72,8 @@ impl Resources {
             batch_size: cfg.sink.jsonl.batch_size,
             batch_timeout: Duration::from_millis(cfg.sink.jsonl.batch_timeout_ms),
             max_file_bytes: cfg.sink.jsonl.max_file_bytes,
+            fault_delay: Duration::from_millis(cfg.faults.sink_delay_ms),
+            fault_fail_writes: cfg.faults.sink_fail_writes,
         })?;
         Ok(Resources {
             intake: Arc::new(intake),
@@ -127,18 +130,33 @@ pub fn backlog(intake: &Intake) -> u64 {
     (intake.pending_claims().len() + intake.scan().len()) as u64
 }
 
+/// Settings that change while the daemon runs (SIGHUP); stages read them per item.
+pub struct Live {
+    pub rules: watch::Receiver<Arc<RuleSet>>,
+    pub enrich: watch::Receiver<EnrichConfig>,
+}
+
+/// The enricher's settings from the config.
+pub fn enrich_config(cfg: &Config) -> EnrichConfig {
+    EnrichConfig {
+        words_per_minute: cfg.enricher.words_per_minute,
+        ..EnrichConfig::default()
+    }
+}
+
 /// Runs the pipeline until the watcher stops (inbox done in `Once` mode, or
 /// `shutdown`) and every claimed file has been archived or quarantined.
 pub async fn run(
     cfg: &Config,
     res: Resources,
+    live: Live,
     mode: Mode,
     shutdown: watch::Receiver<bool>,
     counters: Arc<Counters>,
 ) -> Result<(), String> {
     let Resources {
         intake,
-        rules,
+        rules: _,
         index,
         sink,
     } = res;
@@ -155,7 +173,9 @@ pub async fn run(
     let (norm_tx, norm_rx) = async_channel::bounded(cap);
     let (dedup_tx, dedup_rx) = async_channel::bounded(cap);
     let (enr_tx, enr_rx) = async_channel::bounded(cap);
-    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(cap);
+    // Committed batches hold up to `batch_size` claims each: a short queue keeps the
+    // sink from running far ahead of the archive moves.
+    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(2);
     let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(cap);
 
     let depth = {
@@ -206,7 +226,6 @@ pub async fn run(
     } else {
         cfg.pipeline.normalizer_workers
     };
-    let (_rules_tx, rules_rx) = watch::channel(rules);
     let watcher = tokio::spawn(newsflow_watcher::run(
         intake.clone(),
         mode,
@@ -218,7 +237,7 @@ pub async fn run(
         raw_rx,
         norm_tx,
         fail_tx.clone(),
-        rules_rx,
+        live.rules,
         workers,
     ));
     let dedup = tokio::spawn(newsflow_deduplicator::run(
@@ -227,14 +246,7 @@ pub async fn run(
         dedup_tx,
         fail_tx.clone(),
     ));
-    let enricher = tokio::spawn(newsflow_enricher::run(
-        dedup_rx,
-        enr_tx,
-        EnrichConfig {
-            words_per_minute: cfg.enricher.words_per_minute,
-            ..EnrichConfig::default()
-        },
-    ));
+    let enricher = tokio::spawn(newsflow_enricher::run(dedup_rx, enr_tx, live.enrich));
     let sink = tokio::spawn(newsflow_sink::run(sink, enr_rx, done_tx, fail_tx));
 
     finisher(&intake, done_rx, fail_rx, &counters).await;

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
     let Some(once) = mode else {
         return check_config(&loaded);
     };
-    init_logging(&loaded.config);
+    let log = init_logging(&loaded.config);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -77,7 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(start(loaded, once)) {
+    match rt.block_on(start(loaded, once, log)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -111,20 +111,68 @@ fn check_config(loaded: &config::Loaded) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn init_logging(cfg: &Config) {
-    use tracing_subscriber::EnvFilter;
+type LogHandle =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+/// Logs to stderr; returns the handle SIGHUP uses to change the level.
+fn init_logging(cfg: &Config) -> LogHandle {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{fmt, reload, EnvFilter};
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match cfg.log.format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    let (filter, handle) = reload::Layer::new(filter);
+    let layer = match cfg.log.format {
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(layer)
+        .init();
+    handle
+}
+
+/// Tells systemd (Type=notify) how the daemon is doing; no-ops outside systemd.
+mod systemd {
+    use sd_notify::NotifyState;
+
+    pub fn ready() {
+        let _ = sd_notify::notify(false, &[NotifyState::Ready]);
+    }
+    pub fn stopping() {
+        let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
+    }
+    pub fn reloading(done: bool) {
+        let state = if done {
+            NotifyState::Ready
+        } else {
+            NotifyState::Reloading
+        };
+        let _ = sd_notify::notify(false, &[state]);
+    }
+    pub fn status(text: &str) {
+        let _ = sd_notify::notify(false, &[NotifyState::Status(text)]);
+    }
+    pub fn watchdog() {
+        let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
+    }
+    /// The watchdog interval systemd asks for (`WatchdogSec=`), if any.
+    pub fn watchdog_interval() -> Option<std::time::Duration> {
+        let mut usec = 0u64;
+        sd_notify::watchdog_enabled(false, &mut usec)
+            .then(|| std::time::Duration::from_micros(usec))
     }
 }
 
-async fn start(loaded: config::Loaded, once: bool) -> Result<(), String> {
+async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(), String> {
+    let config_path = loaded.file.clone();
     let cfg = loaded.config;
     let handle = metrics_export::install()?;
     let res = {
@@ -135,7 +183,7 @@ async fn start(loaded: config::Loaded, once: bool) -> Result<(), String> {
     };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        config = %loaded.file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in defaults".into()),
+        config = %config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "built-in defaults".into()),
         inbox = %cfg.intake.inbox.display(),
         output = %cfg.sink.jsonl.dir.display(),
         rules = res.rules.len(),
@@ -144,11 +192,11 @@ async fn start(loaded: config::Loaded, once: bool) -> Result<(), String> {
     );
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut metrics_task = None;
+    let mut background = Vec::new();
     if !once && cfg.metrics.enabled {
         let listener = metrics_export::bind(&cfg.metrics.listen).await?;
         tracing::info!(listen = %cfg.metrics.listen, "serving Prometheus metrics at /metrics");
-        metrics_task = Some(tokio::spawn(metrics_export::serve(listener, handle)));
+        background.push(tokio::spawn(metrics_export::serve(listener, handle)));
     }
 
     let counters = Arc::new(Counters::default());
@@ -161,41 +209,63 @@ async fn start(loaded: config::Loaded, once: bool) -> Result<(), String> {
             rescan: Duration::from_secs(cfg.intake.rescan_secs),
         }
     };
-    let ticker = progress.clone().map(|bar| {
+    if let Some(bar) = progress.clone() {
         let counters = counters.clone();
-        tokio::spawn(async move {
+        background.push(tokio::spawn(async move {
             loop {
                 bar.set_position(counters.files.load(Ordering::Relaxed));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-        })
-    });
+        }));
+    }
+    let (rules_tx, rules_rx) = watch::channel(res.rules.clone());
+    let (enrich_tx, enrich_rx) = watch::channel(daemon::enrich_config(&cfg));
+    let live = daemon::Live {
+        rules: rules_rx,
+        enrich: enrich_rx,
+    };
+    if !once {
+        background.push(tokio::spawn(report_to_systemd(counters.clone())));
+    }
 
-    let pipeline = daemon::run(&cfg, res, mode, shutdown_rx, counters.clone());
+    let pipeline = daemon::run(&cfg, res, live, mode, shutdown_rx, counters.clone());
     tokio::pin!(pipeline);
-    let timeout = Duration::from_secs(cfg.daemon.shutdown_timeout);
-    let result = tokio::select! {
-        r = &mut pipeline => r,
-        signal = wait_for_signal() => {
-            tracing::info!(signal, "stopping: no new files are claimed; finishing the files in flight");
-            let _ = shutdown_tx.send(true);
-            match tokio::time::timeout(timeout, &mut pipeline).await {
-                Ok(r) => r,
-                Err(_) => {
-                    tracing::warn!(timeout_secs = timeout.as_secs(), "files still in flight at the shutdown timeout stay claimed and are resumed at the next start");
-                    Ok(())
+    if !once {
+        systemd::ready();
+        tracing::info!(inbox = %cfg.intake.inbox.display(), "ready: watching the inbox");
+    }
+    let mut current = cfg.clone();
+    let mut signals = Signals::new();
+    let result = loop {
+        tokio::select! {
+            r = &mut pipeline => break r,
+            signal = signals.next() => match signal {
+                Signal::Reload => {
+                    systemd::reloading(false);
+                    reload(&config_path, &mut current, &rules_tx, &enrich_tx, &log);
+                    systemd::reloading(true);
+                }
+                Signal::Stop(name) => {
+                    systemd::stopping();
+                    tracing::info!(signal = name, "stopping: no new files are claimed; finishing the files in flight");
+                    let _ = shutdown_tx.send(true);
+                    let timeout = Duration::from_secs(current.daemon.shutdown_timeout);
+                    break match tokio::time::timeout(timeout, &mut pipeline).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            tracing::warn!(timeout_secs = timeout.as_secs(), "files still in flight at the shutdown timeout stay claimed and are resumed at the next start");
+                            Ok(())
+                        }
+                    };
                 }
             }
         }
     };
-    if let Some(t) = ticker {
+    for t in background {
         t.abort();
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
-    }
-    if let Some(t) = metrics_task {
-        t.abort();
     }
     result?;
     let summary = format!(
@@ -213,6 +283,144 @@ async fn start(loaded: config::Loaded, once: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// SIGHUP: re-reads the config file and the rule packs. What can change live is
+/// applied; what needs a restart is named in the log; a bad config is rejected
+/// whole and the running one stays.
+fn reload(
+    path: &Option<PathBuf>,
+    current: &mut Config,
+    rules_tx: &watch::Sender<Arc<newsflow_normalizer::rules::RuleSet>>,
+    enrich_tx: &watch::Sender<newsflow_enricher::EnrichConfig>,
+    log: &LogHandle,
+) {
+    tracing::info!("SIGHUP: reloading the configuration and rule packs");
+    let loaded = match Config::load(path.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(
+                "the new configuration is invalid and was not applied; the running one stays:\n{e}"
+            );
+            return;
+        }
+    };
+    let new = loaded.config;
+    let rules = match daemon::load_rules(&new) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(
+                "the rule packs do not load and were not applied; the running ones stay:\n{e}"
+            );
+            return;
+        }
+    };
+    if new.log.level != current.log.level {
+        let changed = tracing_subscriber::EnvFilter::try_new(&new.log.level)
+            .ok()
+            .is_some_and(|f| log.reload(f).is_ok());
+        if changed {
+            tracing::info!(from = %current.log.level, to = %new.log.level, "[log] level changed");
+        } else {
+            tracing::warn!("[log] level could not be changed");
+        }
+    }
+    let enrich = daemon::enrich_config(&new);
+    if enrich != *enrich_tx.borrow() {
+        tracing::info!(
+            words_per_minute = new.enricher.words_per_minute,
+            "[enricher] settings changed"
+        );
+        let _ = enrich_tx.send(enrich);
+    }
+    let before = rules_tx.borrow().len();
+    tracing::info!(
+        rules_before = before,
+        rules_now = rules.len(),
+        packs = rules.packs().len(),
+        "rule packs reloaded"
+    );
+    let _ = rules_tx.send(Arc::new(rules));
+    for section in config::restart_only_changes(current, &new) {
+        tracing::warn!(
+            section,
+            "changed in the config file but takes effect only after a restart"
+        );
+    }
+    let mut applied = new;
+    // Keep restart-only values as they are running, so the next diff stays honest.
+    applied.keep_restart_only_from(current);
+    *current = applied;
+}
+
+enum Signal {
+    Reload,
+    Stop(&'static str),
+}
+
+/// SIGTERM/SIGINT stop, SIGHUP reloads.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        let get = |k: SignalKind, name: &str| {
+            signal(k)
+                .map_err(|e| tracing::error!(signal = name, error = %e, "cannot install a signal handler"))
+                .ok()
+        };
+        Signals {
+            term: get(SignalKind::terminate(), "SIGTERM"),
+            int: get(SignalKind::interrupt(), "SIGINT"),
+            hup: get(SignalKind::hangup(), "SIGHUP"),
+        }
+    }
+
+    async fn next(&mut self) -> Signal {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = recv(&mut self.term) => Signal::Stop("SIGTERM"),
+            _ = recv(&mut self.int) => Signal::Stop("SIGINT"),
+            _ = recv(&mut self.hup) => Signal::Reload,
+        }
+    }
+}
+
+/// STATUS= every few seconds, and WATCHDOG=1 at half the interval systemd asks for.
+async fn report_to_systemd(counters: Arc<Counters>) {
+    let watchdog = systemd::watchdog_interval();
+    let tick = watchdog
+        .map(|w| w / 2)
+        .unwrap_or(Duration::from_secs(5))
+        .min(Duration::from_secs(5));
+    let mut last_status = Instant::now() - Duration::from_secs(60);
+    loop {
+        if watchdog.is_some() {
+            systemd::watchdog();
+        }
+        if last_status.elapsed() >= Duration::from_secs(5) {
+            systemd::status(&format!(
+                "{} files: {} records ({} duplicates), {} quarantined",
+                counters.files.load(Ordering::Relaxed),
+                counters.records.load(Ordering::Relaxed),
+                counters.duplicates.load(Ordering::Relaxed),
+                counters.quarantined.load(Ordering::Relaxed)
+            ));
+            last_status = Instant::now();
+        }
+        tokio::time::sleep(tick).await;
+    }
+}
+
 fn progress_bar(res: &daemon::Resources) -> indicatif::ProgressBar {
     let total = daemon::backlog(&res.intake);
     let bar = indicatif::ProgressBar::new(total);
@@ -223,20 +431,4 @@ fn progress_bar(res: &daemon::Resources) -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
-}
-
-/// Resolves with the signal's name on SIGTERM or SIGINT.
-async fn wait_for_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop newsflow with SIGKILL (nothing is lost, claims resume)");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    }
 }

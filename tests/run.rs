@@ -116,3 +116,42 @@ fn files_dropped_while_running_become_records_and_metrics_match() {
     assert!(ws.files_in("inbox").is_empty());
     assert!(ws.files_in("state/claims").is_empty());
 }
+
+#[test]
+fn built_in_defaults_work_from_an_empty_directory() {
+    // No config file: everything under ./var, relative to the working directory.
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let d = Daemon::new(
+        std::process::Command::new(BIN)
+            .arg("run")
+            .current_dir(dir.path())
+            .env("NEWSFLOW_METRICS_LISTEN", format!("127.0.0.1:{port}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until(Duration::from_secs(30), "metrics endpoint", || {
+        http_get(port, "/health").is_some()
+    });
+    for sub in ["inbox", "archive", "quarantine", "state", "out"] {
+        assert!(
+            dir.path().join("var").join(sub).is_dir(),
+            "var/{sub} not created"
+        );
+    }
+    let tmp = dir.path().join("var/inbox/story.txt.part");
+    std::fs::write(&tmp, "Bridge reopens\n\nThe bridge reopened on Friday after two years of repairs, the city said.\n").unwrap();
+    std::fs::rename(&tmp, dir.path().join("var/inbox/story.txt")).unwrap();
+    wait_until(Duration::from_secs(30), "the record", || {
+        dir.path().join("var/archive/story.txt").exists()
+    });
+    let out: Vec<_> = std::fs::read_dir(dir.path().join("var/out"))
+        .unwrap()
+        .flatten()
+        .collect();
+    let text = std::fs::read_to_string(out[0].path()).unwrap();
+    assert!(text.contains("\"title\":\"Bridge reopens\""), "{text}");
+    let (status, _) = d.stop();
+    assert!(status.success());
+}

@@ -82,15 +82,19 @@ listen = "127.0.0.1:{metrics_port}"
         out
     }
 
+    /// Starts `newsflow run` without waiting for it to be ready.
+    pub fn spawn_run_raw(&self, env: &[(&str, &str)]) -> Daemon {
+        let mut c = self.command("run");
+        c.stdout(Stdio::null()).stderr(Stdio::piped());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Daemon::new(c.spawn().unwrap())
+    }
+
     /// Starts `newsflow run` in the background.
     pub fn spawn_run(&self) -> Daemon {
-        let child = self
-            .command("run")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let d = Daemon { child: Some(child) };
+        let d = self.spawn_run_raw(&[]);
         wait_until(
             Duration::from_secs(30),
             "metrics endpoint to come up",
@@ -188,18 +192,63 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A running `newsflow run`; killed if the test fails before stopping it.
+/// A running `newsflow run`; killed if the test fails before stopping it. Its
+/// stderr is drained continuously (a full pipe would block the daemon's logging).
 pub struct Daemon {
     pub child: Option<Child>,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Daemon {
+    pub fn new(mut child: Child) -> Daemon {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let reader = child.stderr.take().map(|mut err| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                use std::io::Read;
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = err.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    log.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            })
+        });
+        Daemon {
+            child: Some(child),
+            log,
+            reader,
+        }
+    }
+
+    /// What the daemon logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        let pid = self.child.as_ref().unwrap().id() as i32;
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// Sends SIGTERM and waits; returns the exit status and stderr.
     pub fn stop(mut self) -> (std::process::ExitStatus, String) {
+        self.signal(libc::SIGTERM);
         let mut child = self.child.take().unwrap();
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(_status) = child.try_wait().unwrap() {
@@ -211,11 +260,11 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let status = child.wait().unwrap();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        (status, self.log())
     }
 }
 

@@ -7,7 +7,7 @@ use newsflow_record::{Item, Record, Stage};
 use std::time::Instant;
 
 /// Settings from `[enricher]`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EnrichConfig {
     /// Reading speed used for `reading_time_seconds`.
     pub words_per_minute: u32,
@@ -61,15 +61,17 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
     }
 }
 
-/// Enriches items until the input channel closes.
+/// Enriches items until the input channel closes. Settings are read from `cfg` for
+/// every item, so a reload takes effect at once.
 pub async fn run(
     rx: async_channel::Receiver<Item>,
     tx: async_channel::Sender<Item>,
-    cfg: EnrichConfig,
+    cfg: tokio::sync::watch::Receiver<EnrichConfig>,
 ) {
     while let Ok(item) = rx.recv().await {
         telemetry::item_in(Stage::Enricher);
         let started = Instant::now();
+        let cfg = *cfg.borrow();
         let item = tokio::task::spawn_blocking(move || {
             let mut item = item;
             enrich(&mut item.record, &cfg);

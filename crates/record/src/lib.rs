@@ -99,7 +99,7 @@ pub struct Pipeline {
 /// A file the watcher has claimed: moved out of the inbox into its own claim
 /// directory under the state dir. The claim id is the record id, so replaying a
 /// claim after a crash yields the same id, and two drops never share one.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Claim {
     /// UUIDv7, time-ordered; its timestamp is `received_at`.
     pub id: String,
@@ -114,6 +114,9 @@ pub struct Claim {
     pub received_at: OffsetDateTime,
     /// When this process picked the claim up; end-to-end latency is measured from here.
     pub started: Instant,
+    /// The share of `[pipeline] max_inflight_bytes` this file holds while in flight;
+    /// released when the claim is dropped (archived or quarantined).
+    pub budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Claim {

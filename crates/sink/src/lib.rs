@@ -26,6 +26,10 @@ pub struct JsonlConfig {
     pub batch_timeout: Duration,
     /// A file that reaches this size is closed and a new one started.
     pub max_file_bytes: u64,
+    /// Fault injection (`[faults]`): a pause before each batch write...
+    pub fault_delay: Duration,
+    /// ...and this many batch writes that fail as a full disk would.
+    pub fault_fail_writes: u32,
 }
 
 /// Appends batches of records to the current output file.
@@ -69,6 +73,13 @@ impl JsonlSink {
     /// Appends `lines` (each one JSON object with its trailing newline) and fsyncs.
     /// On failure the file is cut back to where it was, so no partial line remains.
     pub fn write_batch(&mut self, lines: &[u8]) -> io::Result<PathBuf> {
+        if self.cfg.fault_fail_writes > 0 {
+            self.cfg.fault_fail_writes -= 1;
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "injected fault ([faults] sink_fail_writes)",
+            ));
+        }
         if self
             .current
             .as_ref()
@@ -265,6 +276,9 @@ pub async fn run(
         if claims.is_empty() {
             continue;
         }
+        if !sink.cfg.fault_delay.is_zero() {
+            tokio::time::sleep(sink.cfg.fault_delay).await;
+        }
         let mut backoff = Duration::from_millis(100);
         loop {
             let res = tokio::task::spawn_blocking({
@@ -315,6 +329,8 @@ mod tests {
             batch_size: 10,
             batch_timeout: Duration::from_millis(10),
             max_file_bytes: 1 << 20,
+            fault_delay: Duration::ZERO,
+            fault_fail_writes: 0,
         }
     }
 

@@ -42,6 +42,8 @@ pub struct IntakeConfig {
     pub max_bytes: u64,
     /// A file whose size or mtime changed within this period is not claimed yet.
     pub settle: Duration,
+    /// Most bytes of file content held in memory at once, over all files in flight.
+    pub max_inflight_bytes: u64,
 }
 
 /// An error the intake cannot recover from by itself (the folders are unusable).
@@ -81,7 +83,7 @@ const NOTE_SUFFIX: &str = ".error.json";
 
 impl Intake {
     /// Creates the folders if needed and checks that claiming by rename will work.
-    pub fn open(cfg: IntakeConfig) -> Result<Intake, IntakeError> {
+    pub fn open(mut cfg: IntakeConfig) -> Result<Intake, IntakeError> {
         let claims = cfg.state_dir.join("claims");
         for (what, dir) in [
             ("[intake] inbox", &cfg.inbox),
@@ -109,9 +111,19 @@ impl Intake {
         let ignore = builder
             .build()
             .map_err(|e| IntakeError(format!("[intake] ignore: {e}")))?;
-        let inbox_canon = fs::canonicalize(&cfg.inbox).map_err(|e| {
-            IntakeError(format!("cannot resolve inbox {}: {e}", cfg.inbox.display()))
-        })?;
+        // Absolute, resolved paths from here on: file-system events name files by
+        // the watched path, and a relative or symlinked inbox must still match.
+        for dir in [
+            &mut cfg.inbox,
+            &mut cfg.archive,
+            &mut cfg.quarantine,
+            &mut cfg.state_dir,
+        ] {
+            *dir = fs::canonicalize(&*dir)
+                .map_err(|e| IntakeError(format!("cannot resolve {}: {e}", dir.display())))?;
+        }
+        let claims = cfg.state_dir.join("claims");
+        let inbox_canon = cfg.inbox.clone();
         let intake = Intake {
             cfg,
             claims,
@@ -216,6 +228,7 @@ impl Intake {
     /// Claims one inbox path by moving it into a fresh claim directory.
     pub fn claim(&self, path: &Path) -> io::Result<ClaimOutcome> {
         let Some(rel) = self.relative(path) else {
+            tracing::debug!(path = %path.display(), "not inside the inbox; left alone");
             return Ok(ClaimOutcome::Skipped);
         };
         if rel.iter().any(|c| self.is_ignored(c)) {
@@ -298,6 +311,7 @@ impl Intake {
             rel_path: rel_string(rel),
             received_at,
             started: Instant::now(),
+            budget: None,
         }
     }
 
@@ -582,6 +596,7 @@ mod tests {
             recursive: true,
             max_bytes: 100,
             settle: Duration::ZERO,
+            max_inflight_bytes: 1000,
         })
         .unwrap()
     }
@@ -620,7 +635,10 @@ mod tests {
             (c.id.as_str(), "sub/a.txt")
         );
         let dest = i.finish(&c).unwrap().unwrap();
-        assert_eq!(dest, t.path().join("archive/sub/a.txt"));
+        assert_eq!(
+            dest,
+            t.path().canonicalize().unwrap().join("archive/sub/a.txt")
+        );
         assert!(i.pending_claims().is_empty());
         // The same name again lands beside it, not over it.
         fs::write(t.path().join("inbox/sub/a.txt"), b"again").unwrap();
@@ -639,7 +657,10 @@ mod tests {
         let e = i.read(&c).unwrap_err();
         assert_eq!(e.reason, Reason::TooLarge);
         let dest = i.quarantine(&c, &e).unwrap();
-        assert_eq!(dest, t.path().join("quarantine/big.txt"));
+        assert_eq!(
+            dest,
+            t.path().canonicalize().unwrap().join("quarantine/big.txt")
+        );
         let note: serde_json::Value = serde_json::from_slice(
             &fs::read(t.path().join("quarantine/big.txt.error.json")).unwrap(),
         )

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Semaphore};
 
 /// How the watcher runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +46,12 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) -> WatchStats {
     let mut stats = WatchStats::default();
+    let budget = Arc::new(Semaphore::new(budget_total(&intake) as usize));
     let hand = Hand {
         intake: intake.clone(),
         tx,
         failed,
+        budget,
     };
 
     // Claims an earlier run left unfinished go first, in claim order.
@@ -93,6 +95,15 @@ struct Hand {
     intake: Arc<Intake>,
     tx: async_channel::Sender<RawItem>,
     failed: async_channel::Sender<Failed>,
+    /// Bytes of file content allowed in flight at once (`[pipeline] max_inflight_bytes`).
+    budget: Arc<Semaphore>,
+}
+
+fn budget_total(intake: &Intake) -> u32 {
+    intake
+        .config()
+        .max_inflight_bytes
+        .clamp(1, u64::from(u32::MAX)) as u32
 }
 
 impl Hand {
@@ -123,7 +134,20 @@ impl Hand {
         }
     }
 
-    async fn read_and_send(&self, claim: Claim) -> bool {
+    async fn read_and_send(&self, mut claim: Claim) -> bool {
+        // Memory stays bounded whatever the file sizes: a file is read only once its
+        // bytes fit in the in-flight budget, and holds them until it is finished.
+        let size = std::fs::symlink_metadata(&claim.path)
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let want = size
+            .min(self.intake.config().max_bytes)
+            .min(u64::from(u32::MAX)) as u32;
+        let want = want.min(budget_total(&self.intake));
+        match self.budget.clone().acquire_many_owned(want).await {
+            Ok(permit) => claim.budget = Some(permit),
+            Err(_) => return false,
+        }
         telemetry::item_in(Stage::Watcher);
         let started = Instant::now();
         let intake = self.intake.clone();

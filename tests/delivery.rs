@@ -1,0 +1,232 @@
+//! Delivery guarantees through the real binary: sink failures, SIGHUP reload,
+//! systemd notification, files still being written, many files at once.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+fn story(i: usize) -> String {
+    format!(
+        "Headline number {i}\n\nThe council met on Tuesday to discuss item {i} of the agenda, and members agreed to revisit it next month.\n"
+    )
+}
+
+#[test]
+fn failed_sink_writes_are_retried_and_nothing_is_lost_or_doubled() {
+    let ws = Workspace::with_extra("[faults]\nsink_fail_writes = 3\n");
+    let daemon = ws.spawn_run();
+    for i in 0..20 {
+        ws.drop_file(&format!("s{i}.txt"), story(i).as_bytes());
+    }
+    wait_until(Duration::from_secs(60), "20 records", || {
+        ws.records().len() == 20
+    });
+    let text = http_get(ws.metrics_port, "/metrics").unwrap();
+    assert!(
+        metric(&text, r#"newsflow_sink_errors_total{kind="StorageFull"}"#).unwrap_or(0.0) >= 3.0,
+        "{text}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, stderr) = daemon.stop();
+    assert!(status.success());
+    assert!(
+        stderr.contains("cannot write records to the output dir"),
+        "{stderr}"
+    );
+    let recs = ws.records();
+    let mut names: Vec<_> = recs
+        .iter()
+        .map(|r| r["source"]["file_name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 20, "each file exactly once");
+    assert!(ws.files_in("state/claims").is_empty());
+}
+
+#[test]
+fn sighup_reloads_rule_packs_and_keeps_running_on_a_bad_config() {
+    let ws = Workspace::new();
+    let rules = ws.path("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("site.toml"), "[pack]\nlanguages = [\"*\"]\n").unwrap();
+    let cfg = std::fs::read_to_string(ws.config()).unwrap();
+    let cfg = format!("{cfg}\n[normalizer]\nrules_dir = \"{}\"\n", rules.display());
+    std::fs::write(ws.config(), &cfg).unwrap();
+
+    let daemon = ws.spawn_run();
+    let doc = "Council votes on budget\n\nThe council approved the budget on Tuesday after a long debate.\n\nSponsored by the Acme Widget Company\n";
+    ws.drop_file("before.txt", doc.as_bytes());
+    wait_until(Duration::from_secs(30), "first record", || {
+        ws.records().len() == 1
+    });
+    assert!(ws.record_for("before.txt")["body"]
+        .as_str()
+        .unwrap()
+        .contains("Acme Widget"));
+
+    std::fs::write(
+        rules.join("site.toml"),
+        "[pack]\nlanguages = [\"*\"]\n[[rule]]\nid = \"site.sponsor\"\nkind = \"advertisement\"\nmatch = \"prefix\"\nphrases = [\"Sponsored by\"]\nmax_words = 10\n",
+    )
+    .unwrap();
+    daemon.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(500));
+    ws.drop_file("after.txt", doc.replace("Tuesday", "Wednesday").as_bytes());
+    wait_until(Duration::from_secs(30), "second record", || {
+        ws.records().len() == 2
+    });
+    let after = ws.record_for("after.txt");
+    assert!(
+        !after["body"].as_str().unwrap().contains("Acme Widget"),
+        "{after}"
+    );
+    assert_eq!(after["boilerplate"]["rules"][0], "site.sponsor");
+
+    // A broken config is rejected; the daemon keeps its rules and keeps working.
+    std::fs::write(ws.config(), format!("{cfg}\n[intake]\nbogus = 1\n")).unwrap();
+    daemon.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(500));
+    ws.drop_file("later.txt", doc.replace("Tuesday", "Thursday").as_bytes());
+    wait_until(Duration::from_secs(30), "third record", || {
+        ws.records().len() == 3
+    });
+    assert!(!ws.record_for("later.txt")["body"]
+        .as_str()
+        .unwrap()
+        .contains("Acme Widget"));
+
+    let (status, stderr) = daemon.stop();
+    assert!(status.success());
+    assert!(stderr.contains("rule packs reloaded"), "{stderr}");
+    assert!(stderr.contains("invalid and was not applied"), "{stderr}");
+}
+
+/// Reads notifications from `sock` into `seen` until `want` appears.
+fn read_until(sock: &std::os::unix::net::UnixDatagram, want: &str, seen: &mut String) {
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while !seen.contains(want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {want} from the daemon; got:\n{seen}"
+        );
+        if let Ok(n) = sock.recv(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            seen.push('\n');
+        }
+    }
+}
+
+#[test]
+fn systemd_is_told_ready_status_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let ws = Workspace::new();
+    let sock_path = ws.path("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    // systemd sets WATCHDOG_PID to the service's pid: a shell that execs keeps its pid.
+    let child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("export WATCHDOG_PID=$$; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(["run", "--config"])
+        .arg(ws.config())
+        .current_dir(ws.path(""))
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "400000")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon::new(child);
+    let mut seen = String::new();
+    read_until(&sock, "READY=1", &mut seen);
+    read_until(&sock, "STATUS=", &mut seen);
+    read_until(&sock, "WATCHDOG=1", &mut seen);
+    // Pings keep coming, at half the 400 ms interval systemd asked for.
+    let mut later = String::new();
+    let mut buf = [0u8; 4096];
+    let until = std::time::Instant::now() + Duration::from_millis(1200);
+    while std::time::Instant::now() < until {
+        if let Ok(n) = sock.recv(&mut buf) {
+            later.push_str(&String::from_utf8_lossy(&buf[..n]));
+            later.push('\n');
+        }
+    }
+    assert!(
+        later.matches("WATCHDOG=1").count() >= 3,
+        "too few watchdog pings in 1.2 s: {later}"
+    );
+    daemon.signal(libc::SIGTERM);
+    read_until(&sock, "STOPPING=1", &mut seen);
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn a_file_that_keeps_growing_is_read_only_when_complete() {
+    let ws = Workspace::new();
+    let daemon = ws.spawn_run();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(ws.path("inbox/growing.txt")).unwrap();
+        writeln!(f, "Slow writer\n").unwrap();
+        // Five seconds of appends, each pause well under settle_ms (200 ms).
+        for i in 0..50 {
+            writeln!(
+                f,
+                "Paragraph {i} of a story that arrives slowly over the network, line by line.\n"
+            )
+            .unwrap();
+            f.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    wait_until(Duration::from_secs(30), "the record", || {
+        ws.records().len() == 1
+    });
+    let rec = ws.record_for("growing.txt");
+    assert!(
+        rec["body"]
+            .as_str()
+            .unwrap()
+            .contains("Paragraph 49 of a story"),
+        "read before complete"
+    );
+    assert_eq!(
+        rec["body"].as_str().unwrap().matches("Paragraph").count(),
+        50
+    );
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn ten_thousand_tiny_files_at_once_all_arrive_exactly_once() {
+    let ws = Workspace::new();
+    // Written before the daemon starts and while it runs: half and half.
+    for i in 0..5000 {
+        std::fs::write(ws.path(&format!("inbox/t{i:05}.txt")), story(i)).unwrap();
+    }
+    let daemon = ws.spawn_run();
+    for i in 5000..10_000 {
+        ws.drop_file(&format!("t{i:05}.txt"), story(i).as_bytes());
+    }
+    wait_until(Duration::from_secs(300), "10,000 records", || {
+        std::fs::read_dir(ws.path("archive"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 10_000
+    });
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+    let recs = ws.records();
+    assert_eq!(recs.len(), 10_000);
+    let ids: std::collections::HashSet<_> = recs
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 10_000, "record ids must be unique");
+    assert!(ws.files_in("inbox").is_empty());
+}
