@@ -174,6 +174,8 @@ mod systemd {
 async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(), String> {
     let config_path = loaded.file.clone();
     let cfg = loaded.config;
+    // Handlers first: a SIGTERM during start-up is then a clean stop, not a kill.
+    let mut signals = Signals::new();
     let handle = metrics_export::install()?;
     let res = {
         let cfg = cfg.clone();
@@ -235,7 +237,6 @@ async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(),
         tracing::info!(inbox = %cfg.intake.inbox.display(), "ready: watching the inbox");
     }
     let mut current = cfg.clone();
-    let mut signals = Signals::new();
     let result = loop {
         tokio::select! {
             r = &mut pipeline => break r,

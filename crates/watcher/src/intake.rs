@@ -124,6 +124,7 @@ impl Intake {
         }
         let claims = cfg.state_dir.join("claims");
         let inbox_canon = cfg.inbox.clone();
+        remove_stale_temp_files(&cfg.quarantine);
         let intake = Intake {
             cfg,
             claims,
@@ -552,6 +553,25 @@ fn rel_string(rel: &Path) -> String {
         .map(|c| c.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Removes temp files `write_atomic` left behind when the process died mid-write.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = entry.path();
+        if path.is_dir() {
+            remove_stale_temp_files(&path);
+        } else if let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
+            if Uuid::parse_str(id).is_ok() {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
 }
 
 /// Writes a small file so that readers see all of it or none of it.
