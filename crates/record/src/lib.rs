@@ -114,6 +114,9 @@ pub struct Claim {
     pub received_at: OffsetDateTime,
     /// When this process picked the claim up; end-to-end latency is measured from here.
     pub started: Instant,
+    /// For a claimed symlink that cannot be followed: why, judged where it was dropped
+    /// (once moved, a relative link no longer points where it did).
+    pub link_problem: Option<String>,
     /// The share of `[pipeline] max_inflight_bytes` this file holds while in flight;
     /// released when the claim is dropped (archived or quarantined).
     pub budget: Option<tokio::sync::OwnedSemaphorePermit>,

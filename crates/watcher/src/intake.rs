@@ -243,6 +243,10 @@ impl Intake {
         if meta.is_dir() {
             return Ok(ClaimOutcome::Skipped);
         }
+        let link = meta
+            .file_type()
+            .is_symlink()
+            .then(|| self.judge_symlink(path));
         let id = Uuid::now_v7();
         let dir = self.claims.join(id.to_string());
         let dest = dir.join(rel);
@@ -258,37 +262,32 @@ impl Intake {
                 };
             }
         }
-        if meta.file_type().is_symlink() {
-            self.materialize_symlink(path, &dest);
+        let mut link_problem = None;
+        match link {
+            Some(Ok(target)) => materialize(&target, &dest),
+            Some(Err(why)) => link_problem = Some(why),
+            None => {}
         }
         metrics::counter!(newsflow_record::telemetry::FILES_CLAIMED).increment(1);
-        Ok(ClaimOutcome::Claimed(self.claim_from(id, dir, dest, rel)))
+        let mut claim = self.claim_from(id, dir, dest, rel);
+        claim.link_problem = link_problem;
+        Ok(ClaimOutcome::Claimed(claim))
     }
 
-    /// A symlink whose target stays inside the inbox is replaced, in the claim
-    /// directory, by a copy of its target, so the claim stays self-contained across
-    /// restarts. Any other symlink is left as is; reading it fails with `bad_symlink`.
-    fn materialize_symlink(&self, original: &Path, claimed: &Path) {
-        let Ok(target) = fs::read_link(claimed) else {
-            return;
-        };
-        let base = original.parent().unwrap_or(&self.cfg.inbox);
-        let resolved = if target.is_absolute() {
-            target
-        } else {
-            base.join(target)
-        };
-        let Ok(canon) = fs::canonicalize(&resolved) else {
-            return;
-        };
-        if !canon.starts_with(&self.inbox_canon) || !canon.is_file() {
-            return;
+    /// Where a symlink in the inbox leads: its resolved target if that is a regular
+    /// file inside the inbox, else why newsflow will not follow it.
+    fn judge_symlink(&self, path: &Path) -> Result<PathBuf, String> {
+        match fs::canonicalize(path) {
+            Err(e) if e.raw_os_error() == Some(ELOOP) => Err("it is part of a symlink loop".into()),
+            Err(_) => Err("its target does not exist".into()),
+            Ok(t) if !t.starts_with(&self.inbox_canon) => {
+                Err(format!("its target {} is outside the inbox", t.display()))
+            }
+            Ok(t) if !t.is_file() => {
+                Err(format!("its target {} is not a regular file", t.display()))
+            }
+            Ok(t) => Ok(t),
         }
-        let tmp = claimed.with_file_name(".newsflow-symlink-copy");
-        if fs::copy(&canon, &tmp).is_ok() && fs::rename(&tmp, claimed).is_ok() {
-            return;
-        }
-        let _ = fs::remove_file(&tmp);
     }
 
     fn claim_from(&self, id: Uuid, dir: PathBuf, path: PathBuf, rel: &Path) -> Claim {
@@ -312,6 +311,7 @@ impl Intake {
             rel_path: rel_string(rel),
             received_at,
             started: Instant::now(),
+            link_problem: None,
             budget: None,
         }
     }
@@ -356,13 +356,13 @@ impl Intake {
             )
         })?;
         if lmeta.file_type().is_symlink() {
-            let why = match fs::canonicalize(&claim.path) {
-                Err(e) if e.raw_os_error() == Some(libc_eloop()) => {
-                    "it is part of a symlink loop".to_string()
+            let why = claim.link_problem.clone().unwrap_or_else(|| {
+                // Resumed after a restart: judged from the claim area, as well as can be.
+                match self.judge_symlink(&claim.path) {
+                    Err(why) => why,
+                    Ok(_) => "it was claimed as a link and its target could not be copied".into(),
                 }
-                Err(_) => "its target does not exist".to_string(),
-                Ok(t) => format!("its target {} is outside the inbox", t.display()),
-            };
+            });
             return Err(err(
                 Reason::BadSymlink,
                 format!("the file is a symbolic link that newsflow will not follow: {why}; drop the file itself instead"),
@@ -484,8 +484,18 @@ impl RelOs for Claim {
     }
 }
 
-fn libc_eloop() -> i32 {
-    40 // ELOOP on Linux
+/// ELOOP on Linux: too many levels of symbolic links.
+const ELOOP: i32 = 40;
+
+/// Replaces a claimed symlink by a copy of its target, so the claim stays
+/// self-contained across restarts. On failure the link stays and reading it is
+/// refused as `bad_symlink`.
+fn materialize(target: &Path, claimed: &Path) {
+    let tmp = claimed.with_file_name(".newsflow-symlink-copy");
+    if fs::copy(target, &tmp).is_ok() && fs::rename(&tmp, claimed).is_ok() {
+        return;
+    }
+    let _ = fs::remove_file(&tmp);
 }
 
 fn ignore_not_found(e: io::Error) -> io::Result<()> {
