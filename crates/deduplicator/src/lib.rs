@@ -16,6 +16,9 @@ use std::time::Instant;
 /// body key (SHA-256 of the folded body) -> id of the first record with that body.
 const EXACT: TableDefinition<&[u8], &str> = TableDefinition::new("exact_v1");
 
+/// Page cache of the index.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Largest number of items decided in one index transaction.
 const BATCH: usize = 256;
 
@@ -54,7 +57,12 @@ impl ExactIndex {
     /// Opens (or creates) `<state>/dedup.redb`. Only one process may hold it.
     pub fn open(state_dir: &Path) -> Result<ExactIndex, String> {
         let path = state_dir.join("dedup.redb");
-        let db = Database::create(&path).map_err(|e| match e {
+        // redb's default page cache is sized for databases, not for a daemon with a
+        // memory bound; the index's hot set is small.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => format!(
                 "the dedup index {} is in use by another newsflow process; run one daemon per state dir",
                 path.display()

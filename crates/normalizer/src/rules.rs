@@ -5,6 +5,7 @@
 //! The format is documented in `config/rules/README.md`. Rules are compiled into one
 //! `RegexSet`, so a line is tested against every rule in a single pass.
 
+use crate::lang::LineLangs;
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -22,6 +23,9 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("pt.toml", include_str!("../../../config/rules/pt.toml")),
     ("nl.toml", include_str!("../../../config/rules/nl.toml")),
 ];
+
+/// Lazy DFA cache for the combined rule set, per concurrent search.
+const DFA_CACHE_BYTES: usize = 16 << 20;
 
 /// Default longest line (in folded words) a rule may remove: boilerplate is short,
 /// and this keeps a rule from eating a real paragraph that happens to quote it.
@@ -229,8 +233,11 @@ impl RuleSet {
                 });
             }
         }
+        // The set of all rules is large: a lazy DFA cache too small for it is
+        // cleared over and over and matching falls back to the slow NFA. Caches are
+        // pooled per concurrent search (normalizer workers), not per thread.
         let set = regex::RegexSetBuilder::new(&sources)
-            .dfa_size_limit(32 << 20)
+            .dfa_size_limit(DFA_CACHE_BYTES)
             .build()
             .map_err(|e| RuleError {
                 pack: "(all packs)".into(),
@@ -273,6 +280,20 @@ impl RuleSet {
         allow_unterminated: bool,
         doc_lang: Option<&str>,
     ) -> Option<RuleMatch<'_>> {
+        self.find_in(line, allow_unterminated, doc_lang, &mut LineLangs::new())
+    }
+
+    /// [`RuleSet::find`] for one line of a document, with `langs` holding the
+    /// languages of the document's lines detected so far: language detection is by
+    /// far the dearest step, so it runs only for rules limited to some languages,
+    /// once per distinct line, and within the document's budget.
+    pub fn find_in(
+        &self,
+        line: &str,
+        allow_unterminated: bool,
+        doc_lang: Option<&str>,
+        langs: &mut LineLangs,
+    ) -> Option<RuleMatch<'_>> {
         let folded = fold(line);
         if folded.is_empty() {
             return None;
@@ -291,7 +312,10 @@ impl RuleSet {
                 if words > r.max_words || (r.unterminated && (!allow_unterminated || terminated)) {
                     return false;
                 }
-                let lang = *line_lang.get_or_insert_with(|| crate::lang::detect(line).or(doc_lang));
+                if crate::lang::any_language(&r.languages) {
+                    return true;
+                }
+                let lang = *line_lang.get_or_insert_with(|| langs.detect(line).or(doc_lang));
                 crate::lang::compatible(&r.languages, lang)
             })
             .map(|rule| RuleMatch { rule })
@@ -402,6 +426,49 @@ mod tests {
         );
         assert!(s.find("Why now? Jane Doe explains.", true, None).is_none());
         assert!(s.find("Why now? Jane Doe explains", false, None).is_none());
+    }
+
+    #[test]
+    fn line_languages_are_detected_once_per_line_and_within_budget() {
+        use crate::lang::LINE_DETECT_BUDGET;
+        let s = set(r#"
+            [pack]
+            languages = ["en"]
+            [[rule]]
+            id = "any"
+            kind = "share-bar"
+            languages = ["*"]
+            phrases = ["x"]
+            [[rule]]
+            id = "video"
+            kind = "video-caption"
+            match = "prefix"
+            phrases = ["video"]
+        "#);
+        let mut langs = LineLangs::new();
+        // A rule for any language needs no detection at all.
+        for _ in 0..1000 {
+            assert_eq!(s.find_in("x", true, None, &mut langs).unwrap().rule.id, "any");
+        }
+        assert_eq!(langs.detected(), 0);
+        // A repeated line is detected once.
+        for _ in 0..1000 {
+            assert_eq!(s.find_in("Video", true, Some("en"), &mut langs).unwrap().rule.id, "video");
+        }
+        assert_eq!(langs.detected(), 1);
+        // Distinct lines: no more than the budget, then the document's language decides.
+        for i in 0..1000 {
+            s.find_in(&format!("Video {i:x}"), true, Some("en"), &mut langs);
+        }
+        assert_eq!(langs.detected(), LINE_DETECT_BUDGET);
+        assert_eq!(
+            s.find_in("Video shows the flooded streets of the old town", true, Some("en"), &mut langs)
+                .unwrap()
+                .rule
+                .id,
+            "video"
+        );
+        assert_eq!(langs.detected(), LINE_DETECT_BUDGET);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! From decoded text to paragraphs, with title, byline and publication date pulled
 //! out and boilerplate lines removed.
 
+use crate::lang::LineLangs;
 use crate::rules::RuleSet;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -259,6 +260,7 @@ pub fn structure(text: &str, rules: &RuleSet) -> Structured {
     let n = paras.len();
     let sample: String = text.chars().take(4000).collect();
     let doc_lang = crate::lang::detect(&sample);
+    let mut line_langs = LineLangs::new();
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = out.paragraphs.is_empty() && i < HEAD;
         let mut text = p.text;
@@ -290,7 +292,7 @@ pub fn structure(text: &str, rules: &RuleSet) -> Structured {
         // apply to the title slot: the first headline-shaped line of a document is
         // its title far more often than a caption.
         let title_slot = in_head && out.title.is_none() && i + 1 < n && title_shaped(&text);
-        if let Some(m) = rules.find(&text, !title_slot, doc_lang) {
+        if let Some(m) = rules.find_in(&text, !title_slot, doc_lang, &mut line_langs) {
             out.removed.push(Removed {
                 line: p.line,
                 rule_id: m.rule.id.clone(),
