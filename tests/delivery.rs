@@ -230,3 +230,76 @@ fn ten_thousand_tiny_files_at_once_all_arrive_exactly_once() {
     assert_eq!(ids.len(), 10_000, "record ids must be unique");
     assert!(ws.files_in("inbox").is_empty());
 }
+
+#[test]
+fn a_slow_sink_pauses_intake_instead_of_buffering() {
+    let ws =
+        Workspace::with_extra("[pipeline]\nchannel_capacity = 8\n[faults]\nsink_delay_ms = 300\n");
+    let cfg = std::fs::read_to_string(ws.config()).unwrap().replace(
+        "batch_timeout_ms = 50",
+        "batch_timeout_ms = 50\nbatch_size = 16",
+    );
+    std::fs::write(ws.config(), cfg).unwrap();
+    for i in 0..600 {
+        std::fs::write(ws.path(&format!("inbox/p{i:04}.txt")), story(i)).unwrap();
+    }
+    let daemon = ws.spawn_run();
+    // Items in flight are bounded by the channels and batches (about 130 here), far
+    // below the 600 waiting: the rest must stay in the inbox, unclaimed.
+    let mut most_claimed = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while std::time::Instant::now() < deadline {
+        most_claimed = most_claimed.max(ws.files_in("state/claims").len());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(most_claimed > 0, "nothing was claimed");
+    assert!(
+        most_claimed <= 160,
+        "{most_claimed} files claimed at once behind a slow sink"
+    );
+    assert!(!ws.files_in("inbox").is_empty(), "intake did not pause");
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn a_shutdown_timeout_leaves_claims_that_the_next_start_finishes() {
+    let ws =
+        Workspace::with_extra("[faults]\nsink_delay_ms = 4000\n[daemon]\nshutdown_timeout = 1\n");
+    for i in 0..30 {
+        std::fs::write(ws.path(&format!("inbox/q{i:02}.txt")), story(i)).unwrap();
+    }
+    let daemon = ws.spawn_run();
+    wait_until(Duration::from_secs(10), "claims", || {
+        !ws.files_in("state/claims").is_empty()
+    });
+    let t = std::time::Instant::now();
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "{log}");
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "took {:?} to stop",
+        t.elapsed()
+    );
+    assert!(log.contains("resumed at the next start"), "{log}");
+    assert!(!ws.files_in("state/claims").is_empty());
+
+    // The next run, with a healthy sink, finishes them: each exactly once.
+    let cfg = std::fs::read_to_string(ws.config())
+        .unwrap()
+        .replace("sink_delay_ms = 4000", "sink_delay_ms = 0");
+    std::fs::write(ws.config(), cfg).unwrap();
+    let daemon = ws.spawn_run();
+    wait_until(Duration::from_secs(30), "all 30 records", || {
+        ws.records().len() >= 30
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, log) = daemon.stop();
+    assert!(status.success());
+    assert!(
+        log.contains("resuming a file claimed before the last stop"),
+        "{log}"
+    );
+    assert_eq!(ws.records().len(), 30);
+    assert!(ws.files_in("state/claims").is_empty() && ws.files_in("inbox").is_empty());
+}
