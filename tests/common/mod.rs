@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+
+#[path = "../support/seed_check.rs"]
+mod seed_check;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -346,34 +349,5 @@ pub fn seed_labels() -> Value {
 
 /// Checks a record against its seed's labels; returns the problems found.
 pub fn check_seed_record(name: &str, rec: &Value) -> Vec<String> {
-    let labels = seed_labels();
-    let want = &labels["files"][name];
-    let mut problems = Vec::new();
-    let body = rec["body"].as_str().unwrap_or_default();
-    let paras: Vec<&str> = body.split("\n\n").collect();
-    for b in want["boilerplate_lines"].as_array().unwrap() {
-        let text = b["text"].as_str().unwrap();
-        if body.contains(text) || rec["title"] == text {
-            problems.push(format!("{name}: boilerplate kept: {text:?}"));
-        }
-    }
-    let mut at = 0;
-    for line in want["body_lines"].as_array().unwrap() {
-        let line = line.as_str().unwrap();
-        match paras[at..].iter().position(|p| *p == line) {
-            Some(k) => at += k + 1,
-            None => problems.push(format!(
-                "{name}: body line missing or out of order: {line:?}"
-            )),
-        }
-    }
-    for field in ["title", "byline", "published"] {
-        if rec[field] != want[field] {
-            problems.push(format!(
-                "{name}: {field} is {}, expected {}",
-                rec[field], want[field]
-            ));
-        }
-    }
-    problems
+    seed_check::check(&seed_labels(), name, rec)
 }

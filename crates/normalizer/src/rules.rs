@@ -448,12 +448,21 @@ mod tests {
         let mut langs = LineLangs::new();
         // A rule for any language needs no detection at all.
         for _ in 0..1000 {
-            assert_eq!(s.find_in("x", true, None, &mut langs).unwrap().rule.id, "any");
+            assert_eq!(
+                s.find_in("x", true, None, &mut langs).unwrap().rule.id,
+                "any"
+            );
         }
         assert_eq!(langs.detected(), 0);
         // A repeated line is detected once.
         for _ in 0..1000 {
-            assert_eq!(s.find_in("Video", true, Some("en"), &mut langs).unwrap().rule.id, "video");
+            assert_eq!(
+                s.find_in("Video", true, Some("en"), &mut langs)
+                    .unwrap()
+                    .rule
+                    .id,
+                "video"
+            );
         }
         assert_eq!(langs.detected(), 1);
         // Distinct lines: no more than the budget, then the document's language decides.
@@ -462,10 +471,15 @@ mod tests {
         }
         assert_eq!(langs.detected(), LINE_DETECT_BUDGET);
         assert_eq!(
-            s.find_in("Video shows the flooded streets of the old town", true, Some("en"), &mut langs)
-                .unwrap()
-                .rule
-                .id,
+            s.find_in(
+                "Video shows the flooded streets of the old town",
+                true,
+                Some("en"),
+                &mut langs
+            )
+            .unwrap()
+            .rule
+            .id,
             "video"
         );
         assert_eq!(langs.detected(), LINE_DETECT_BUDGET);
