@@ -300,7 +300,10 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
         r
     })
     .await
-    .unwrap_or_default();
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "archiving a committed batch failed; its files stay claimed and are archived at the next start");
+        Vec::new()
+    });
     for (c, r) in results {
         counters.files.fetch_add(1, Ordering::Relaxed);
         counters.records.fetch_add(1, Ordering::Relaxed);

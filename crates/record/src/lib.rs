@@ -122,12 +122,6 @@ pub struct Claim {
     pub budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
-impl Claim {
-    pub fn display_name(&self) -> String {
-        self.rel_path.clone()
-    }
-}
-
 /// What flows on the channels between stages: a claim and the record being built.
 #[derive(Debug)]
 pub struct Item {
@@ -209,6 +203,8 @@ pub enum Reason {
     NotRegularFile,
     /// The deduplicator's index could not be read or written.
     IndexError,
+    /// The record could not be serialized (a bug: please report it with the file).
+    Unserializable,
 }
 
 impl Reason {
@@ -223,6 +219,7 @@ impl Reason {
             Reason::BadSymlink => "bad_symlink",
             Reason::NotRegularFile => "not_regular_file",
             Reason::IndexError => "index_error",
+            Reason::Unserializable => "unserializable",
         }
     }
 }

@@ -256,7 +256,7 @@ pub async fn run(
                     buf.truncate(at);
                     let error = StageError::new(
                         Stage::Sink,
-                        Reason::Unreadable,
+                        Reason::Unserializable,
                         format!("the record cannot be serialized: {e}"),
                     );
                     telemetry::item_failed(Stage::Sink, started.elapsed());

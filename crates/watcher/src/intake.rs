@@ -64,7 +64,6 @@ pub struct Intake {
     cfg: IntakeConfig,
     claims: PathBuf,
     ignore: globset::GlobSet,
-    inbox_canon: PathBuf,
 }
 
 /// Result of trying to claim a path in the inbox.
@@ -84,15 +83,13 @@ const NOTE_SUFFIX: &str = ".error.json";
 impl Intake {
     /// Creates the folders if needed and checks that claiming by rename will work.
     pub fn open(mut cfg: IntakeConfig) -> Result<Intake, IntakeError> {
-        let claims = cfg.state_dir.join("claims");
         for (what, dir) in [
-            ("[intake] inbox", &cfg.inbox),
-            ("[intake] archive", &cfg.archive),
-            ("[intake] quarantine", &cfg.quarantine),
-            ("[state] dir", &cfg.state_dir),
-            ("claims directory", &claims),
+            ("[intake] inbox", cfg.inbox.clone()),
+            ("[intake] archive", cfg.archive.clone()),
+            ("[intake] quarantine", cfg.quarantine.clone()),
+            ("claims directory", cfg.state_dir.join("claims")),
         ] {
-            fs::create_dir_all(dir).map_err(|e| {
+            fs::create_dir_all(&dir).map_err(|e| {
                 IntakeError(format!(
                     "cannot create {what} {}: {e}; create it or fix its permissions",
                     dir.display()
@@ -123,13 +120,11 @@ impl Intake {
                 .map_err(|e| IntakeError(format!("cannot resolve {}: {e}", dir.display())))?;
         }
         let claims = cfg.state_dir.join("claims");
-        let inbox_canon = cfg.inbox.clone();
         remove_stale_temp_files(&cfg.quarantine);
         let intake = Intake {
             cfg,
             claims,
             ignore,
-            inbox_canon,
         };
         intake.check_same_filesystem()?;
         Ok(intake)
@@ -280,7 +275,7 @@ impl Intake {
         match fs::canonicalize(path) {
             Err(e) if e.raw_os_error() == Some(ELOOP) => Err("it is part of a symlink loop".into()),
             Err(_) => Err("its target does not exist".into()),
-            Ok(t) if !t.starts_with(&self.inbox_canon) => {
+            Ok(t) if !t.starts_with(&self.cfg.inbox) => {
                 Err(format!("its target {} is outside the inbox", t.display()))
             }
             Ok(t) if !t.is_file() => {
