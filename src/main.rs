@@ -2,6 +2,7 @@
 
 mod config;
 mod daemon;
+mod eval;
 mod metrics_export;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,11 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Measure a stage against labeled data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
     /// Validate the config and print the effective settings.
     CheckConfig {
         /// Config file (default: config/newsflow.toml if present, else built-in defaults).
@@ -49,12 +55,43 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum EvalWhat {
+    /// Kept-line precision/recall and word F1 of boilerplate removal on a folder of
+    /// labeled documents (format: src/eval.rs; set: tests/fixtures/boilerplate/eval).
+    Boilerplate {
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also list every wrongly kept or lost line.
+        #[arg(long)]
+        mistakes: bool,
+        /// Config file whose rule packs to use (default: as for `run`).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Eval {
+        what:
+            EvalWhat::Boilerplate {
+                dir,
+                json,
+                mistakes,
+                config,
+            },
+    } = &cli.command
+    {
+        return eval_boilerplate(dir, *json, *mistakes, config.as_deref());
+    }
     let (path, mode) = match &cli.command {
         Command::Run { config } => (config.clone(), Some(false)),
         Command::Once { config } => (config.clone(), Some(true)),
         Command::CheckConfig { config } => (config.clone(), None),
+        Command::Eval { .. } => unreachable!("handled above"),
     };
     let loaded = match Config::load(path.as_deref()) {
         Ok(l) => l,
@@ -102,6 +139,43 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only tunes the allocator; called before any other thread starts.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+fn eval_boilerplate(
+    dir: &std::path::Path,
+    json: bool,
+    mistakes: bool,
+    config: Option<&std::path::Path>,
+) -> ExitCode {
+    let rules = match Config::load(config).and_then(|l| daemon::load_rules(&l.config)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("newsflow: invalid configuration:\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match eval::run(dir, &rules) {
+        Ok(report) if json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            print!("{}", report.to_text());
+            if mistakes {
+                for m in &report.mistakes {
+                    println!("{m}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("newsflow: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
