@@ -55,7 +55,8 @@ fn sighup_reloads_rule_packs_and_keeps_running_on_a_bad_config() {
     std::fs::write(ws.config(), &cfg).unwrap();
 
     let daemon = ws.spawn_run();
-    let doc = "Council votes on budget\n\nThe council approved the budget on Tuesday after a long debate.\n\nSponsored by the Acme Widget Company\n";
+    // The sponsor line sits between two paragraphs of prose: only a rule removes it.
+    let doc = "Council votes on budget\n\nThe council approved the budget on Tuesday after a long debate.\n\nSponsored by the Acme Widget Company.\n\nThe mayor said the vote would let work on the bridge start this spring.\n";
     ws.drop_file("before.txt", doc.as_bytes());
     wait_until(Duration::from_secs(30), "first record", || {
         ws.records().len() == 1

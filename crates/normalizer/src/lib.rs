@@ -6,6 +6,7 @@
 //! ([`structure`]). [`run`] is the thin async runner that moves items between the
 //! watcher's channel and the deduplicator's.
 
+pub mod classify;
 pub mod decode;
 pub mod lang;
 pub mod rules;
@@ -110,9 +111,19 @@ fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
 /// The normalizer's pure core: the bytes and name of a dropped file in, clean text
 /// and head fields out, or the reason it cannot be a record.
 pub fn normalize(bytes: &[u8], file_name: &str, rules: &RuleSet) -> Result<Normalized, StageError> {
+    normalize_with(bytes, file_name, rules, structure::Layers::default())
+}
+
+/// [`normalize`] with a choice of boilerplate layers (the evaluation compares them).
+pub fn normalize_with(
+    bytes: &[u8],
+    file_name: &str,
+    rules: &RuleSet,
+    layers: structure::Layers,
+) -> Result<Normalized, StageError> {
     let decoded = decode::decode(bytes)?;
     check_format(file_name, &decoded.text)?;
-    let s = structure::structure(&decoded.text, rules);
+    let s = structure::structure(&decoded.text, rules, layers);
     if s.paragraphs.is_empty() {
         let message = if s.removed.is_empty() && s.title.is_none() {
             "the file holds no text once whitespace is removed".to_string()
@@ -273,6 +284,16 @@ mod tests {
                 bytes.len()
             );
         }
+    }
+
+    /// Found by `cargo fuzz run normalize` and minimized with `cargo fuzz tmin`: in
+    /// UTF-16LE "ũ\r†" the lone CR was no line break, so it stayed inside the one
+    /// paragraph of the body.
+    #[test]
+    fn a_lone_cr_is_a_line_break() {
+        let n = normalize(b"\xff\xfei\x01\r\0  ", "a.txt", &RuleSet::builtin()).unwrap();
+        assert_eq!(n.encoding, "UTF-16LE");
+        assert_eq!(n.body, "ũ\n\n†");
     }
 
     #[test]

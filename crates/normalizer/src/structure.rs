@@ -2,7 +2,7 @@
 //! out and boilerplate lines removed.
 
 use crate::lang::LineLangs;
-use crate::rules::RuleSet;
+use crate::rules::{ends_terminated, RuleSet};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -34,7 +34,7 @@ struct Para {
 }
 
 /// How many leading paragraphs may hold the title, byline or a dateline.
-const HEAD: usize = 6;
+const HEAD: usize = 10;
 const TITLE_MAX_WORDS: usize = 30;
 const TITLE_MAX_CHARS: usize = 250;
 
@@ -66,15 +66,46 @@ fn paragraphs(text: &str) -> Vec<Para> {
         }
         block.clear();
     };
-    for (i, raw) in text.lines().enumerate() {
+    for (i, (raw, ends_paragraph)) in lines(text).into_iter().enumerate() {
         let line = clean_line(raw);
         if line.is_empty() {
             flush(&mut block, &mut out);
         } else {
             block.push((i + 1, line));
         }
+        if ends_paragraph {
+            flush(&mut block, &mut out);
+        }
     }
     flush(&mut block, &mut out);
+    out
+}
+
+/// Splits text into lines at every line break a news file may carry: LF, CRLF, a
+/// lone CR (classic Mac OS and some exporters), NEL, and the Unicode line and
+/// paragraph separators U+2028 and U+2029 (common in text taken from web pages'
+/// JSON). `str::lines` knows only LF and CRLF. Each line comes with whether a
+/// paragraph separator ends it. Like `str::lines`, a final break adds no empty line.
+fn lines(text: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends_paragraph = match c {
+            '\n' | '\u{85}' | '\u{2028}' => false,
+            '\r' => {
+                chars.next_if(|&(_, next)| next == '\n');
+                false
+            }
+            '\u{2029}' => true,
+            _ => continue,
+        };
+        out.push((&text[start..i], ends_paragraph));
+        start = chars.peek().map_or(text.len(), |&(j, _)| j);
+    }
+    if start < text.len() {
+        out.push((&text[start..], false));
+    }
     out
 }
 
@@ -253,61 +284,174 @@ fn title_shaped(p: &str) -> bool {
         && !p.starts_with(|c: char| c.is_lowercase())
 }
 
+/// A head line that carries a publication date ("Published: January 21, 2022",
+/// "Madrid, 29.11.2021 12:14 h.", "12.jan.2022 às 9h05"): the date, if any.
+fn dateline(text: &str) -> Option<String> {
+    static FIND: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{1,2}\.\s?\p{L}{3,}\.?\s?\d{4}|\p{L}{3,}\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}|\d{1,2}(?:st|nd|rd|th|er|º)? (?:de )?\p{L}{3,}\.? (?:de )?\d{4})",
+        )
+        .unwrap()
+    });
+    if word_count(text) > 14 {
+        return None;
+    }
+    if let Some(d) = DATELINE
+        .captures(text)
+        .and_then(|c| parse_date(&c[1]))
+        .or_else(|| parse_date(text))
+    {
+        return Some(d);
+    }
+    let m = FIND.find(text)?;
+    let found = m.as_str().replace('/', ".");
+    // "12.jan.2022" reads as "12 jan 2022".
+    let spaced = if found.chars().filter(|c| *c == '.').count() == 2
+        && found.chars().any(char::is_alphabetic)
+    {
+        found.replace('.', " ")
+    } else {
+        found
+    };
+    parse_date(&spaced)
+}
+
+/// Menus and breadcrumbs look like short headlines; their separators give them away.
+fn menu_like(text: &str) -> bool {
+    text.split_whitespace()
+        .any(|t| matches!(t, "|" | "›" | "»" | ">" | "•" | "·"))
+}
+
 /// Splits the text into paragraphs, removes boilerplate and pulls out the head fields.
-pub fn structure(text: &str, rules: &RuleSet) -> Structured {
+///
+/// The head is what comes before the first paragraph of prose (at most `HEAD`
+/// paragraphs): dates and bylines found there are lifted into fields, and the title
+/// is the longest headline-shaped line there, so navigation and "skip to content"
+/// lines above it do not take its place.
+pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
     let mut out = Structured::default();
     let paras = paragraphs(text);
-    let n = paras.len();
     let sample: String = text.chars().take(4000).collect();
     let doc_lang = crate::lang::detect(&sample);
     let mut line_langs = LineLangs::new();
+    // (line, text, title candidate, removal pending unless it becomes the title)
+    let mut kept: Vec<(usize, String, bool, Option<Removed>)> = Vec::new();
+    let mut body_started = false;
     for (i, p) in paras.into_iter().enumerate() {
-        let in_head = out.paragraphs.is_empty() && i < HEAD;
+        let in_head = !body_started && i < HEAD;
         let mut text = p.text;
-
-        if in_head && out.published.is_none() {
+        if in_head {
             if let Some(c) = DATE_PREFIX.captures(&text) {
                 if let Some(d) = parse_date(&c[1]) {
-                    out.published = Some(d);
+                    out.published.get_or_insert(d);
                     text = c[2].to_string();
                 }
-            } else if word_count(&text) <= 8 {
-                let date = DATELINE
-                    .captures(&text)
-                    .and_then(|c| parse_date(&c[1]))
-                    .or_else(|| parse_date(&text));
-                if let Some(d) = date {
+            } else if out.published.is_none() {
+                if let Some(d) = dateline(&text) {
                     out.published = Some(d);
                     continue;
                 }
             }
-        }
-        if in_head && out.byline.is_none() && word_count(&text) <= 12 {
-            if let Some(c) = BYLINE.captures(&text) {
-                out.byline = Some(c[1].trim().to_string());
-                continue;
+            if out.byline.is_none() && word_count(&text) <= 12 {
+                if let Some(c) = BYLINE.captures(&text) {
+                    out.byline = Some(c[1].trim().to_string());
+                    continue;
+                }
             }
         }
-        // Rules that only describe headline-shaped lines (captions, teasers) do not
-        // apply to the title slot: the first headline-shaped line of a document is
-        // its title far more often than a caption.
-        let title_slot = in_head && out.title.is_none() && i + 1 < n && title_shaped(&text);
-        if let Some(m) = rules.find_in(&text, !title_slot, doc_lang, &mut line_langs) {
-            out.removed.push(Removed {
+        // A rule that only describes headline-shaped lines (captions, teasers) does
+        // not decide a title candidate yet: in the head such a line is usually the
+        // title. If another candidate becomes the title, the rule applies after all.
+        let candidate =
+            in_head && title_shaped(&text) && !menu_like(&text) && !ends_terminated(&text);
+        let mut provisional = None;
+        if let Some(m) = rules.find_in(&text, true, doc_lang, &mut line_langs) {
+            let removed = Removed {
                 line: p.line,
                 rule_id: m.rule.id.clone(),
                 kind: m.rule.kind.clone(),
-                text,
-            });
-            continue;
+                text: text.clone(),
+            };
+            if candidate && m.rule.unterminated {
+                provisional = Some(removed);
+            } else {
+                out.removed.push(removed);
+                continue;
+            }
         }
-        if title_slot {
-            out.title = Some(text);
-            continue;
+        // Prose starts the body; menus and short banners above the title do not.
+        if !candidate && word_count(&text) >= 8 {
+            body_started = true;
         }
-        out.paragraphs.push(text);
+        kept.push((p.line, text, candidate, provisional));
+    }
+    // The title is the longest candidate (the first of equals) that no caption or
+    // teaser rule describes, else the first candidate; text must follow it.
+    let longest = kept
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, t, c, p))| *c && p.is_none() && word_count(t) >= 2)
+        .max_by_key(|(i, (_, t, _, _))| (word_count(t), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
+    let title_at = longest
+        .or_else(|| kept.iter().position(|(_, _, c, _)| *c))
+        .filter(|i| i + 1 < kept.len());
+    if let Some(i) = title_at {
+        out.title = Some(kept.remove(i).1);
+    }
+    let mut rest = Vec::with_capacity(kept.len());
+    for (line, text, _, provisional) in kept {
+        match provisional {
+            Some(r) => out.removed.push(r),
+            None => rest.push((line, text)),
+        }
+    }
+    out.removed.sort_by_key(|r| r.line);
+    let kept = rest;
+    let para_lines: Vec<usize> = kept.iter().map(|(l, _)| *l).collect();
+    out.paragraphs = kept.into_iter().map(|(_, t)| t).collect();
+    if layers.classifier {
+        apply_classifier(&mut out, &para_lines, doc_lang);
     }
     out
+}
+
+/// Which boilerplate layers run after the rule packs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layers {
+    pub classifier: bool,
+}
+
+impl Default for Layers {
+    fn default() -> Self {
+        Layers { classifier: true }
+    }
+}
+
+/// Second layer: the paragraph classifier removes what the rules kept but the
+/// context shows is not article text.
+fn apply_classifier(out: &mut Structured, lines: &[usize], lang: Option<&str>) {
+    let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
+    let verdicts = crate::classify::classify(&texts, out.title.as_deref(), lang);
+    let mut kept = Vec::with_capacity(out.paragraphs.len());
+    for ((text, line), v) in std::mem::take(&mut out.paragraphs)
+        .into_iter()
+        .zip(lines)
+        .zip(verdicts)
+    {
+        if v.keep {
+            kept.push(text);
+        } else {
+            out.removed.push(Removed {
+                line: *line,
+                rule_id: format!("classifier:{}", v.reason.split(':').next().unwrap_or("bad")),
+                kind: "classifier".into(),
+                text,
+            });
+        }
+    }
+    out.removed.sort_by_key(|r| r.line);
+    out.paragraphs = kept;
 }
 
 #[cfg(test)]
@@ -347,6 +491,7 @@ mod tests {
         let s = structure(
             "Storm hits coast\nBy Jane Doe and John Smith\nPublished: March 3, 2024\n\nThe storm arrived on Monday. It was bad.\n",
             &rules,
+            Layers::default(),
         );
         assert_eq!(s.title.as_deref(), Some("Storm hits coast"));
         assert_eq!(s.byline.as_deref(), Some("Jane Doe and John Smith"));
@@ -364,6 +509,7 @@ mod tests {
         let s = structure(
             " date 2022-01-20 The talks began. They ended late.\nSecond paragraph here.",
             &rules,
+            Layers::default(),
         );
         assert_eq!(s.published.as_deref(), Some("2022-01-20"));
         assert_eq!(s.title, None);
@@ -375,7 +521,7 @@ mod tests {
         let rules =
             RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
         let text = "The minister arrived in Geneva on Friday for talks\nwith his counterpart, which lasted well over an\nhour and ended without any agreement on the\nmain questions.\n\nA second paragraph follows here.";
-        let s = structure(text, &rules);
+        let s = structure(text, &rules, Layers::default());
         assert_eq!(s.paragraphs.len(), 2, "{:?}", s.paragraphs);
         assert!(
             s.paragraphs[0].starts_with("The minister arrived")
@@ -384,10 +530,72 @@ mod tests {
     }
 
     #[test]
+    fn line_breaks_of_every_kind() {
+        assert_eq!(
+            lines("a\nb\r\nc\rd\u{85}e\u{2028}f\u{2029}g\r\r\nh\n"),
+            [
+                ("a", false),
+                ("b", false),
+                ("c", false),
+                ("d", false),
+                ("e", false),
+                ("f", true),
+                ("g", false),
+                ("", false),
+                ("h", false),
+            ]
+        );
+        assert_eq!(lines(""), []);
+        assert_eq!(lines("\r"), [("", false)]);
+        assert_eq!(lines("x\r"), [("x", false)]);
+        assert_eq!(lines("x\r\n\n"), [("x", false), ("", false)]);
+    }
+
+    /// Found by fuzzing (`cargo fuzz run normalize` with the stricter output checks
+    /// in fuzz/fuzz_targets/normalize.rs): a file with lone CR line breaks was one
+    /// line, so the record had no title, byline or date, kept its boilerplate, and
+    /// carried raw CRs inside a single "paragraph".
+    #[test]
+    fn cr_and_unicode_line_breaks_split_lines() {
+        let rules =
+            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n[[rule]]\nid='share'\nkind='share-bar'\nphrases=['Share on Facebook']\n".into())]).unwrap();
+        let lf = "Storm hits coast\nBy Jane Doe\nPublished: March 3, 2024\n\nThe storm arrived on Monday. It was bad.\n\nShare on Facebook\n";
+        let expected = structure(lf, &rules, Layers::default());
+        assert_eq!(expected.title.as_deref(), Some("Storm hits coast"));
+        assert_eq!(expected.removed.len(), 1);
+        for text in [
+            lf.replace('\n', "\r"),
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\u{2028}"),
+            lf.replace("\n\n", "\u{2029}").replace('\n', "\u{85}"),
+        ] {
+            let s = structure(&text, &rules, Layers::default());
+            assert_eq!(
+                (&s.title, &s.byline, &s.published, &s.paragraphs),
+                (
+                    &expected.title,
+                    &expected.byline,
+                    &expected.published,
+                    &expected.paragraphs
+                ),
+                "{text:?}"
+            );
+            assert_eq!(s.removed.len(), 1, "{text:?}");
+        }
+        // Paragraph separators end a paragraph: these lines are not one hard-wrapped block.
+        let s = structure(
+            "The minister arrived in Geneva on Friday for talks here.\u{2029}With his counterpart, which lasted well over an hour.\u{2029}And ended without any agreement on the main issue.\u{2029}End.",
+            &rules,
+            Layers::default(),
+        );
+        assert_eq!(s.paragraphs.len(), 4, "{:?}", s.paragraphs);
+    }
+
+    #[test]
     fn a_lone_sentence_is_not_a_title() {
         let rules =
             RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
-        let s = structure("Only one line without a period", &rules);
+        let s = structure("Only one line without a period", &rules, Layers::default());
         assert_eq!(s.title, None);
         assert_eq!(s.paragraphs.len(), 1);
     }

@@ -1,0 +1,306 @@
+//! The paragraph classifier: the second boilerplate layer, after the rule packs.
+//!
+//! In the spirit of jusText: each paragraph gets features (length, stopword
+//! density in the document's language, terminal punctuation, link and handle
+//! density, digit share, menu separators, similarity to the title), an initial
+//! class (good, bad, short, heading), and then context decides the uncertain ones:
+//! a short sentence or a heading between good paragraphs is good; runs of short
+//! headline-shaped lines (menus, "most read" lists) and short lines at the edges,
+//! outside the article, are not. Hand-written because the rules are the product's
+//! own edge; the stopword lists come from the `stop-words` crate (Stopwords ISO).
+
+use crate::rules::ends_terminated;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
+
+/// Features of one paragraph, reported by `newsflow explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Features {
+    pub words: usize,
+    /// Share of words that are stopwords of the document's language (None: no list).
+    pub stopword_density: Option<f32>,
+    pub terminated: bool,
+    /// Share of tokens that are URLs, handles, hashtags or e-mail addresses.
+    pub link_density: f32,
+    pub digit_ratio: f32,
+    /// Standalone menu separators (`|`, `›`, `»`, `•`, `·`, `>`).
+    pub separators: usize,
+    /// Share of the paragraph's words that also occur in the title.
+    pub title_similarity: f32,
+}
+
+/// The classifier's decision on one paragraph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub keep: bool,
+    /// 0 (boilerplate) to 1 (article text): a summary of the features.
+    pub score: f32,
+    /// Why, in a few words: the class and, for context decisions, the context.
+    pub reason: &'static str,
+    pub features: Features,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Good,
+    Bad(&'static str),
+    /// A short sentence: good next to good text.
+    Short,
+    /// A short line without terminal punctuation: a heading if article text follows.
+    Heading,
+}
+
+/// Longest heading, in words; longer lines without terminal punctuation are
+/// captions or teasers.
+const HEADING_MAX_WORDS: usize = 12;
+/// A good paragraph is a sentence of at least this many words...
+const GOOD_MIN_WORDS: usize = 9;
+/// ...with at least this share of stopwords, when the language has a list.
+const GOOD_MIN_STOPWORDS: f32 = 0.12;
+/// Runs of this many headline-shaped lines are lists (menus, "most read").
+const LIST_RUN: usize = 3;
+
+static STOPWORDS: LazyLock<Mutex<HashMap<String, &'static HashSet<String>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The stopword set for an ISO 639-1 code, loaded once and kept for the process.
+fn stopwords(lang: &str) -> Option<&'static HashSet<String>> {
+    let mut cache = STOPWORDS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(set) = cache.get(lang) {
+        return Some(set);
+    }
+    if ![
+        "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu",
+        "tr", "ru", "ca",
+    ]
+    .contains(&lang)
+    {
+        return None;
+    }
+    let words: HashSet<String> = stop_words::get(lang)
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let set: &'static HashSet<String> = Box::leak(Box::new(words));
+    cache.insert(lang.to_string(), set);
+    Some(set)
+}
+
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '’').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Computes the features of one paragraph.
+pub fn features(
+    text: &str,
+    title_words: &HashSet<String>,
+    stop: Option<&HashSet<String>>,
+) -> Features {
+    let words = words_of(text);
+    let n = words.len().max(1) as f32;
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let links = tokens
+        .iter()
+        .filter(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("http")
+                || t.starts_with("www.")
+                || t.starts_with('@')
+                || t.starts_with('#')
+                || (t.contains('@') && t.contains('.'))
+                || t.ends_with(".com")
+                || t.ends_with(".de")
+                || t.ends_with(".fr")
+                || t.ends_with(".org")
+        })
+        .count();
+    let separators = tokens
+        .iter()
+        .filter(|t| matches!(**t, "|" | "›" | "»" | "•" | "·" | ">"))
+        .count();
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
+    let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
+    Features {
+        words: words.len(),
+        stopword_density: stop
+            .map(|s| words.iter().filter(|w| s.contains(w.as_str())).count() as f32 / n),
+        terminated: ends_terminated(text),
+        link_density: links as f32 / tokens.len().max(1) as f32,
+        digit_ratio: digits / chars,
+        separators,
+        title_similarity: if title_words.is_empty() {
+            0.0
+        } else {
+            words
+                .iter()
+                .filter(|w| title_words.contains(w.as_str()))
+                .count() as f32
+                / n
+        },
+    }
+}
+
+fn initial(f: &Features) -> Class {
+    if f.link_density > 0.3 {
+        return Class::Bad("links");
+    }
+    // "Home › World › Europe", "E-Paper | Abo | Login": menu separators between few words.
+    if f.separators >= 2 && f.words <= 3 * f.separators + 6 && !f.terminated {
+        return Class::Bad("menu");
+    }
+    if f.terminated {
+        let wordy = f.stopword_density.is_none_or(|d| d >= GOOD_MIN_STOPWORDS);
+        if f.words >= GOOD_MIN_WORDS && wordy {
+            return Class::Good;
+        }
+        return Class::Short;
+    }
+    if f.words > HEADING_MAX_WORDS {
+        return Class::Bad("caption");
+    }
+    Class::Heading
+}
+
+fn score(f: &Features) -> f32 {
+    let len = (f.words as f32 / 25.0).min(1.0);
+    let stop = f
+        .stopword_density
+        .map(|d| (d / 0.35).min(1.0))
+        .unwrap_or(0.5);
+    let s = 0.35 * len + 0.35 * stop + if f.terminated { 0.3 } else { 0.0 }
+        - 0.6 * f.link_density
+        - if f.separators >= 2 { 0.3 } else { 0.0 };
+    (s.clamp(0.0, 1.0) * 100.0).round() / 100.0
+}
+
+/// Classifies the paragraphs of one document (those the rules kept, in order).
+pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<Verdict> {
+    let stop = lang.and_then(stopwords);
+    let title_words: HashSet<String> = title
+        .map(|t| words_of(t).into_iter().collect())
+        .unwrap_or_default();
+    let feats: Vec<Features> = paras
+        .iter()
+        .map(|p| features(p, &title_words, stop))
+        .collect();
+    let mut class: Vec<Class> = feats.iter().map(initial).collect();
+
+    // Runs of headline-shaped lines are lists, wherever they stand.
+    let mut i = 0;
+    while i < class.len() {
+        let mut j = i;
+        while j < class.len() && class[j] == Class::Heading {
+            j += 1;
+        }
+        if j - i >= LIST_RUN {
+            for c in &mut class[i..j] {
+                *c = Class::Bad("list");
+            }
+        }
+        i = j.max(i + 1);
+    }
+
+    let first_good = class.iter().position(|c| *c == Class::Good);
+    let last_good = class.iter().rposition(|c| *c == Class::Good);
+    let mut out = Vec::with_capacity(paras.len());
+    for (i, (c, f)) in class.iter().zip(&feats).enumerate() {
+        let good_before = class[..i]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, Class::Bad(_)))
+            == Some(&Class::Good)
+            || class[..i].last() == Some(&Class::Good);
+        let good_after =
+            class[i + 1..].iter().find(|c| !matches!(c, Class::Bad(_))) == Some(&Class::Good);
+        let inside = matches!((first_good, last_good), (Some(a), Some(b)) if a < i && i < b);
+        let (keep, reason) = match *c {
+            Class::Good => (true, "good: a sentence of ordinary prose"),
+            Class::Bad(why) => (
+                false,
+                match why {
+                    "links" => "bad: mostly links, handles or addresses",
+                    "menu" => "bad: menu or breadcrumb separators",
+                    "caption" => "bad: long line without terminal punctuation (caption or teaser)",
+                    _ => "bad: a run of headline-shaped lines (menu or list)",
+                },
+            ),
+            Class::Heading if good_after && (inside || good_before) => {
+                (true, "heading: short line inside the article text")
+            }
+            Class::Heading => (false, "bad: short line outside the article text"),
+            Class::Short if good_before || good_after || inside => {
+                (true, "short sentence next to article text")
+            }
+            Class::Short => (false, "bad: short sentence outside the article text"),
+        };
+        out.push(Verdict {
+            keep,
+            score: score(f),
+            reason,
+            features: *f,
+        });
+    }
+    // With no good paragraph at all, the classifier knows too little to remove anything.
+    if first_good.is_none() {
+        for v in &mut out {
+            v.keep = true;
+            v.reason = "kept: no paragraph looks like article text, so nothing is judged";
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keep(paras: &[&str]) -> Vec<bool> {
+        classify(paras, None, Some("en"))
+            .into_iter()
+            .map(|v| v.keep)
+            .collect()
+    }
+
+    #[test]
+    fn headings_between_article_text_stay_captions_and_menus_go() {
+        let body = "The ministers met in Geneva on Friday and agreed that the talks should continue next week.";
+        let paras = [
+            "Home › World › Europe",
+            body,
+            "Valdai Discussion Club: European Security Structure at stake",
+            body,
+            "ITV News Senior International Correspondent John Irvine reports on how sincere Russia's strategy seems amid the risks",
+            "That could at least delay any imminent aggression.",
+            body,
+            "Most read",
+            "Storm hits coast",
+            "Markets fall again",
+            "Election date set",
+        ];
+        assert_eq!(
+            keep(&paras),
+            vec![false, true, true, true, false, true, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn nothing_is_judged_without_article_text() {
+        assert_eq!(keep(&["Short note", "Another"]), vec![true, true]);
+    }
+
+    #[test]
+    fn features_are_reported() {
+        let v = classify(
+            &["Follow @newsdesk and #breaking at https://x.example.com"],
+            None,
+            Some("en"),
+        );
+        assert!(v[0].features.link_density > 0.3);
+        assert!(!v[0].keep || v.len() == 1);
+    }
+}
