@@ -42,6 +42,16 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Show what the normalizer does with each line of a file, and why.
+    Explain {
+        file: PathBuf,
+        /// Print JSON instead of coloured text.
+        #[arg(long)]
+        json: bool,
+        /// Config file whose rule packs to use (default: as for `run`).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
     /// Measure a stage against labeled data.
     Eval {
         #[command(subcommand)]
@@ -75,6 +85,9 @@ enum EvalWhat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Explain { file, json, config } = &cli.command {
+        return explain(file, *json, config.as_deref());
+    }
     if let Command::Eval {
         what:
             EvalWhat::Boilerplate {
@@ -91,7 +104,7 @@ fn main() -> ExitCode {
         Command::Run { config } => (config.clone(), Some(false)),
         Command::Once { config } => (config.clone(), Some(true)),
         Command::CheckConfig { config } => (config.clone(), None),
-        Command::Eval { .. } => unreachable!("handled above"),
+        Command::Eval { .. } | Command::Explain { .. } => unreachable!("handled above"),
     };
     let loaded = match Config::load(path.as_deref()) {
         Ok(l) => l,
@@ -140,6 +153,114 @@ fn limit_malloc_arenas() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+}
+
+/// `newsflow explain FILE`: every line with its decision, layer, rule or score.
+fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>) -> ExitCode {
+    let rules = match Config::load(config).and_then(|l| daemon::load_rules(&l.config)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("newsflow: invalid configuration:\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("newsflow: cannot read {}: {e}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let layers = newsflow_normalizer::structure::Layers {
+        explain: true,
+        ..Default::default()
+    };
+    let n = match newsflow_normalizer::normalize_with(&bytes, &name, &rules, layers) {
+        Ok(n) => n,
+        Err(e) => {
+            if json {
+                let v = serde_json::json!({"file": file, "refused": {"stage": e.stage, "reason": e.reason, "message": e.message}});
+                println!("{v}");
+            } else {
+                println!(
+                    "{}: would be quarantined ({}): {}",
+                    file.display(),
+                    e.reason,
+                    e.message
+                );
+            }
+            return ExitCode::SUCCESS;
+        }
+    };
+    if json {
+        let v = serde_json::json!({
+            "file": file,
+            "encoding": n.encoding,
+            "title": n.title,
+            "byline": n.byline,
+            "published": n.published,
+            "lines": n.explained,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    let color = std::io::stdout().is_terminal();
+    let paint = |code: &str, s: &str| {
+        if color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    };
+    println!("{} ({})", file.display(), n.encoding);
+    println!("  title:     {}", n.title.as_deref().unwrap_or("-"));
+    println!("  byline:    {}", n.byline.as_deref().unwrap_or("-"));
+    println!("  published: {}", n.published.as_deref().unwrap_or("-"));
+    for e in &n.explained {
+        let (mark, code) = match e.decision {
+            "kept" => ("KEEP", "32"),
+            "lifted" => ("LIFT", "36"),
+            _ => ("DROP", "31"),
+        };
+        let why = match (&e.rule, e.score) {
+            (Some(rule), Some(score)) => format!(
+                "{} {rule} score {score:.2}: {}",
+                e.layer,
+                e.reason.unwrap_or("")
+            ),
+            (Some(rule), None) => format!("{} {rule}", e.layer),
+            (None, Some(score)) => {
+                format!("{} score {score:.2}: {}", e.layer, e.reason.unwrap_or(""))
+            }
+            (None, None) => e.layer.to_string(),
+        };
+        let text: String = e.text.chars().take(100).collect();
+        let more = if e.text.chars().count() > 100 {
+            "…"
+        } else {
+            ""
+        };
+        println!("{:>4} {} {}{}", e.line, paint(code, mark), text, more);
+        println!("          {}", paint("2", &why));
+        if let Some(f) = &e.features {
+            let stop = f
+                .stopword_density
+                .map(|d| format!("{d:.2}"))
+                .unwrap_or_else(|| "n/a".into());
+            println!(
+                "          {}",
+                paint(
+                    "2",
+                    &format!(
+                        "words {} stopwords {stop} terminated {} links {:.2} digits {:.2} separators {} title-sim {:.2}",
+                        f.words, f.terminated, f.link_density, f.digit_ratio, f.separators, f.title_similarity
+                    )
+                )
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn eval_boilerplate(

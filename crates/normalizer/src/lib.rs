@@ -36,6 +36,8 @@ pub struct Normalized {
     pub body: String,
     /// Every removed line, with the rule that removed it.
     pub removed: Vec<Removed>,
+    /// With `Layers::explain`: every line and what became of it.
+    pub explained: Vec<structure::Explained>,
 }
 
 impl Normalized {
@@ -149,6 +151,7 @@ pub fn normalize_with(
         published: s.published,
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
+        explained: s.explained,
     })
 }
 

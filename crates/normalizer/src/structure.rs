@@ -4,10 +4,11 @@
 use crate::lang::LineLangs;
 use crate::rules::{ends_terminated, RuleSet};
 use regex::Regex;
+use serde::Serialize;
 use std::sync::LazyLock;
 
 /// The text path's result before the record is assembled.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Structured {
     pub title: Option<String>,
     pub byline: Option<String>,
@@ -16,6 +17,26 @@ pub struct Structured {
     pub paragraphs: Vec<String>,
     /// Removed lines: (line number, 1-based; rule id; kind).
     pub removed: Vec<Removed>,
+    /// With `Layers::explain`: every paragraph and what became of it, in line order.
+    pub explained: Vec<Explained>,
+}
+
+/// What became of one line, for `newsflow explain`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explained {
+    /// 1-based line number in the decoded text.
+    pub line: usize,
+    pub text: String,
+    /// `kept`, `removed` or `lifted`.
+    pub decision: &'static str,
+    /// `rules`, `classifier` or `head` (title, byline, date).
+    pub layer: &'static str,
+    /// The rule id, or the field a lifted line went to.
+    pub rule: Option<String>,
+    /// The classifier's view, where it judged the line.
+    pub score: Option<f32>,
+    pub reason: Option<&'static str>,
+    pub features: Option<crate::classify::Features>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,6 +357,7 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
     let mut line_langs = LineLangs::new();
     // (line, text, title candidate, removal pending unless it becomes the title)
     let mut kept: Vec<(usize, String, bool, Option<Removed>)> = Vec::new();
+    let mut lifted: Vec<(usize, String, &'static str)> = Vec::new();
     let mut body_started = false;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = !body_started && i < HEAD;
@@ -349,12 +371,14 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
             } else if out.published.is_none() {
                 if let Some(d) = dateline(&text) {
                     out.published = Some(d);
+                    lifted.push((p.line, text, "published"));
                     continue;
                 }
             }
             if out.byline.is_none() && word_count(&text) <= 12 {
                 if let Some(c) = BYLINE.captures(&text) {
                     out.byline = Some(c[1].trim().to_string());
+                    lifted.push((p.line, text, "byline"));
                     continue;
                 }
             }
@@ -380,7 +404,7 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
             }
         }
         // Prose starts the body; menus and short banners above the title do not.
-        if !candidate && word_count(&text) >= 8 {
+        if !candidate && !menu_like(&text) && word_count(&text) >= 8 {
             body_started = true;
         }
         kept.push((p.line, text, candidate, provisional));
@@ -397,7 +421,11 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
         .or_else(|| kept.iter().position(|(_, _, c, _)| *c))
         .filter(|i| i + 1 < kept.len());
     if let Some(i) = title_at {
-        out.title = Some(kept.remove(i).1);
+        let (line, title, _, _) = kept.remove(i);
+        if layers.explain {
+            lifted.push((line, title.clone(), "title"));
+        }
+        out.title = Some(title);
     }
     let mut rest = Vec::with_capacity(kept.len());
     for (line, text, _, provisional) in kept {
@@ -410,35 +438,128 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
     let kept = rest;
     let para_lines: Vec<usize> = kept.iter().map(|(l, _)| *l).collect();
     out.paragraphs = kept.into_iter().map(|(_, t)| t).collect();
-    if layers.classifier {
-        apply_classifier(&mut out, &para_lines, doc_lang);
+    let before: Vec<(usize, String)> = if layers.explain && !layers.classifier {
+        para_lines
+            .iter()
+            .copied()
+            .zip(out.paragraphs.iter().cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let verdicts = if layers.classifier {
+        apply_classifier(&mut out, &para_lines, doc_lang)
+    } else {
+        Vec::new()
+    };
+    if layers.explain {
+        out.explained = explain(&out, lifted, verdicts, before);
     }
     out
 }
 
-/// Which boilerplate layers run after the rule packs.
+/// Every line's fate, in line order, from what `structure` decided.
+fn explain(
+    out: &Structured,
+    lifted: Vec<(usize, String, &'static str)>,
+    verdicts: Vec<(usize, String, crate::classify::Verdict)>,
+    rules_kept: Vec<(usize, String)>,
+) -> Vec<Explained> {
+    let mut v: Vec<Explained> = Vec::new();
+    let judged: std::collections::HashMap<usize, &crate::classify::Verdict> =
+        verdicts.iter().map(|(l, _, v)| (*l, v)).collect();
+    for r in &out.removed {
+        let verdict = judged.get(&r.line);
+        v.push(Explained {
+            line: r.line,
+            text: r.text.clone(),
+            decision: "removed",
+            layer: if r.kind == "classifier" {
+                "classifier"
+            } else {
+                "rules"
+            },
+            rule: Some(r.rule_id.clone()),
+            score: verdict.map(|v| v.score),
+            reason: verdict.map(|v| v.reason),
+            features: verdict.map(|v| v.features),
+        });
+    }
+    for (line, text, field) in lifted {
+        v.push(Explained {
+            line,
+            text,
+            decision: "lifted",
+            layer: "head",
+            rule: Some(field.to_string()),
+            score: None,
+            reason: None,
+            features: None,
+        });
+    }
+    for (line, text, verdict) in verdicts.iter().filter(|(_, _, v)| v.keep) {
+        v.push(Explained {
+            line: *line,
+            text: text.clone(),
+            decision: "kept",
+            layer: "classifier",
+            rule: None,
+            score: Some(verdict.score),
+            reason: Some(verdict.reason),
+            features: Some(verdict.features),
+        });
+    }
+    for (line, text) in rules_kept {
+        v.push(Explained {
+            line,
+            text,
+            decision: "kept",
+            layer: "rules",
+            rule: None,
+            score: None,
+            reason: None,
+            features: None,
+        });
+    }
+    v.sort_by_key(|e| e.line);
+    v
+}
+
+/// Which boilerplate layers run after the rule packs, and whether to record why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layers {
     pub classifier: bool,
+    /// Fill `Structured::explained` (costs a copy of every line).
+    pub explain: bool,
 }
 
 impl Default for Layers {
     fn default() -> Self {
-        Layers { classifier: true }
+        Layers {
+            classifier: true,
+            explain: false,
+        }
     }
 }
 
 /// Second layer: the paragraph classifier removes what the rules kept but the
 /// context shows is not article text.
-fn apply_classifier(out: &mut Structured, lines: &[usize], lang: Option<&str>) {
+/// Returns the verdict on each paragraph with its line and text.
+fn apply_classifier(
+    out: &mut Structured,
+    lines: &[usize],
+    lang: Option<&str>,
+) -> Vec<(usize, String, crate::classify::Verdict)> {
     let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
     let verdicts = crate::classify::classify(&texts, out.title.as_deref(), lang);
     let mut kept = Vec::with_capacity(out.paragraphs.len());
+    let mut judged = Vec::with_capacity(out.paragraphs.len());
     for ((text, line), v) in std::mem::take(&mut out.paragraphs)
         .into_iter()
         .zip(lines)
         .zip(verdicts)
     {
+        judged.push((*line, text.clone(), v.clone()));
         if v.keep {
             kept.push(text);
         } else {
@@ -452,6 +573,7 @@ fn apply_classifier(out: &mut Structured, lines: &[usize], lang: Option<&str>) {
     }
     out.removed.sort_by_key(|r| r.line);
     out.paragraphs = kept;
+    judged
 }
 
 #[cfg(test)]

@@ -1,0 +1,69 @@
+//! `newsflow explain` and `newsflow eval boilerplate` through the real binary.
+
+mod common;
+use common::*;
+
+#[test]
+fn explain_shows_every_line_with_its_decision() {
+    let seed = format!("{FIXTURES}/seeds/003_45653b3f1caca5f4.txt");
+    let out = std::process::Command::new(BIN)
+        .args(["explain", "--json", &seed])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = v["lines"].as_array().unwrap();
+    let line = |n: u64| {
+        lines
+            .iter()
+            .find(|l| l["line"] == n)
+            .unwrap_or_else(|| panic!("no line {n}: {v}"))
+    };
+    assert_eq!(line(1)["decision"], "lifted");
+    assert_eq!(line(1)["rule"], "title");
+    // A video caption, removed by a rule, with the rule's id.
+    assert_eq!(line(2)["decision"], "removed");
+    assert_eq!(line(2)["rule"], "en.video-caption.reporter");
+    // A body line kept by the classifier, with its score and features.
+    assert_eq!(line(3)["decision"], "kept");
+    assert!(line(3)["score"].as_f64().unwrap() > 0.5);
+    assert!(line(3)["features"]["words"].as_u64().unwrap() > 10);
+    assert_eq!(lines.len(), 31, "every non-empty line is explained");
+
+    let text = std::process::Command::new(BIN)
+        .args(["explain", &seed])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("DROP") && text.contains("KEEP") && text.contains("LIFT"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no colour codes when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn eval_reports_each_layer() {
+    let out = std::process::Command::new(BIN)
+        .args([
+            "eval",
+            "boilerplate",
+            &format!("{FIXTURES}/boilerplate/eval"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("layers: rules\n") && text.contains("layers: rules + classifier"),
+        "{text}"
+    );
+    assert!(text.contains("kept-line precision"), "{text}");
+}
