@@ -28,6 +28,9 @@ pub struct Features {
     pub separators: usize,
     /// Share of the paragraph's words that also occur in the title.
     pub title_similarity: f32,
+    /// Speaks to the reader ("you", "Sie", "vous"…) outside quotation marks, or
+    /// names a price: the voice of promotions, paywalls and sign-up prompts.
+    pub addresses_reader: bool,
 }
 
 /// The classifier's decision on one paragraph.
@@ -87,6 +90,76 @@ fn stopwords(lang: &str) -> Option<&'static HashSet<String>> {
     Some(set)
 }
 
+/// Second-person words per language (the same word can mean "of the" in French
+/// and "you" in German, so the document's language picks the list). German "Sie"
+/// and "Ihr…" count only capitalized inside a sentence, the polite form.
+fn reader_words(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "en" => &["you", "your", "yours", "you're", "you've", "you'll"],
+        "de" => &[
+            "du", "dich", "dir", "dein", "deine", "deinen", "euch", "Sie", "Ihnen", "Ihr", "Ihre",
+            "Ihren", "Ihrem", "Ihrer",
+        ],
+        "fr" => &["vous", "votre", "vos", "tu", "toi", "ton", "tes"],
+        "es" => &[
+            "usted", "ustedes", "tú", "tu", "tus", "te", "os", "vuestro", "vuestra",
+        ],
+        "it" => &[
+            "ti", "tuo", "tua", "tuoi", "tue", "voi", "vostro", "vostra", "vi",
+        ],
+        "pt" => &["você", "vocês", "teu", "tua", "te", "seu", "sua"],
+        "nl" => &["je", "jij", "jouw", "u", "uw", "jullie"],
+        _ => &[],
+    }
+}
+
+/// Words that make a price a recurring offer.
+const PERIODS: &[&str] = &[
+    "month",
+    "week",
+    "year",
+    "monat",
+    "woche",
+    "jahr",
+    "mois",
+    "semaine",
+    "an",
+    "mes",
+    "semana",
+    "año",
+    "mese",
+    "settimana",
+    "anno",
+    "mês",
+    "ano",
+    "maand",
+    "jaar",
+];
+
+fn addresses_reader(text: &str, lang: Option<&str>) -> bool {
+    if text.contains(['“', '”', '"', '«', '»', '„']) {
+        return false;
+    }
+    let tokens: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|t| !t.is_empty())
+        .collect();
+    let offer = text.contains(['€', '£', '$'])
+        && tokens
+            .iter()
+            .any(|t| PERIODS.contains(&t.to_lowercase().as_str()));
+    let words = lang.map(reader_words).unwrap_or(&[]);
+    offer
+        || tokens.iter().enumerate().any(|(i, t)| {
+            let polite = t.starts_with(char::is_uppercase) && lang == Some("de");
+            if polite {
+                i > 0 && words.contains(t)
+            } else {
+                words.contains(&t.to_lowercase().as_str())
+            }
+        })
+}
+
 fn words_of(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
         .filter(|w| w.chars().any(char::is_alphabetic))
@@ -100,6 +173,7 @@ pub fn features(
     text: &str,
     title_words: &HashSet<String>,
     stop: Option<&HashSet<String>>,
+    lang: Option<&str>,
 ) -> Features {
     let words = words_of(text);
     let n = words.len().max(1) as f32;
@@ -133,6 +207,7 @@ pub fn features(
         link_density: links as f32 / tokens.len().max(1) as f32,
         digit_ratio: digits / chars,
         separators,
+        addresses_reader: addresses_reader(text, lang),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -186,7 +261,7 @@ pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<
         .unwrap_or_default();
     let feats: Vec<Features> = paras
         .iter()
-        .map(|p| features(p, &title_words, stop))
+        .map(|p| features(p, &title_words, stop, lang))
         .collect();
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
 
@@ -205,6 +280,18 @@ pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<
         i = j.max(i + 1);
     }
 
+    // After the article's last plain paragraph, text that speaks to the reader is
+    // the site talking: subscriptions, newsletters, donations, comment rules.
+    if let Some(last_plain) = (0..class.len())
+        .rev()
+        .find(|&i| class[i] == Class::Good && !feats[i].addresses_reader)
+    {
+        for i in last_plain + 1..class.len() {
+            if feats[i].addresses_reader && !matches!(class[i], Class::Bad(_)) {
+                class[i] = Class::Bad("reader");
+            }
+        }
+    }
     let first_good = class.iter().position(|c| *c == Class::Good);
     let last_good = class.iter().rposition(|c| *c == Class::Good);
     let mut out = Vec::with_capacity(paras.len());
@@ -226,6 +313,7 @@ pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<
                     "links" => "bad: mostly links, handles or addresses",
                     "menu" => "bad: menu or breadcrumb separators",
                     "caption" => "bad: long line without terminal punctuation (caption or teaser)",
+                    "reader" => "bad: speaks to the reader after the article text (promotion)",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
@@ -285,6 +373,31 @@ mod tests {
         assert_eq!(
             keep(&paras),
             vec![false, true, true, true, false, true, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn promotions_after_the_article_go_but_body_prose_stays() {
+        let fr = [
+            "Le conseil municipal a voté mardi le budget de la ville après un long débat.",
+            "Le chantier doit se terminer à la fin du mois de février.",
+            "Abonnez-vous à partir de 1 € par mois pour lire tous nos articles.",
+            "Vous souhaitez réagir ? Les commentaires sont fermés pour cet article.",
+        ];
+        let v: Vec<bool> = classify(&fr, None, Some("fr"))
+            .into_iter()
+            .map(|v| v.keep)
+            .collect();
+        // "du" is French for "of the", not German "you": the body line stays.
+        assert_eq!(v, vec![true, true, false, false]);
+        let en = [
+            "The council approved the city budget on Tuesday after a long debate.",
+            "If you drive through the area, expect delays, the police said in a statement to residents.",
+            "The project is expected to cost $18.6 million over two years, officials said.",
+        ];
+        assert!(
+            classify(&en, None, Some("en")).iter().all(|v| v.keep),
+            "a price or a 'you' inside the article is prose"
         );
     }
 
