@@ -101,11 +101,40 @@ pub struct FaultsSection {
     pub sink_fail_writes: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NormalizerSection {
     /// Empty: the packs built into the binary.
     pub rules_dir: PathBuf,
+    /// The learned layer: short lines a source repeats in many documents.
+    pub learn: bool,
+    pub learn_min_documents: usize,
+    pub learn_max_words: usize,
+    pub learn_capacity: u64,
+    /// "subfolder" or "prefix" (file name up to `source_separator`).
+    pub source: SourceMode,
+    pub source_separator: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceMode {
+    Subfolder,
+    Prefix,
+}
+
+impl Default for NormalizerSection {
+    fn default() -> Self {
+        NormalizerSection {
+            rules_dir: PathBuf::new(),
+            learn: true,
+            learn_min_documents: 3,
+            learn_max_words: 20,
+            learn_capacity: 1_000_000,
+            source: SourceMode::Subfolder,
+            source_separator: "_".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -346,6 +375,19 @@ impl Config {
         }
         if self.sink.jsonl.max_file_bytes < 4096 {
             errs.push("[sink.jsonl] max_file_bytes: must be at least 4096".into());
+        }
+        if self.normalizer.learn_min_documents < 2 {
+            errs.push("[normalizer] learn_min_documents: must be at least 2 (a line in one document is not a template)".into());
+        }
+        if self.normalizer.learn_max_words == 0 {
+            errs.push("[normalizer] learn_max_words: must be at least 1".into());
+        }
+        if self.normalizer.source == SourceMode::Prefix
+            && self.normalizer.source_separator.is_empty()
+        {
+            errs.push(
+                "[normalizer] source_separator: must not be empty when source = \"prefix\"".into(),
+            );
         }
         if self.enricher.words_per_minute == 0 {
             errs.push("[enricher] words_per_minute: must be at least 1".into());

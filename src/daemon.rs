@@ -6,10 +6,12 @@
 //!    └────────────────┴──────────────┴─────────failed──────────┴────────────▶ finisher ─▶ quarantine
 //! ```
 
-use crate::config::Config;
+use crate::config::{Config, SourceMode};
 use newsflow_deduplicator::ExactIndex;
 use newsflow_enricher::EnrichConfig;
+use newsflow_normalizer::learned::{persist::RedbLines, LearnConfig};
 use newsflow_normalizer::rules::RuleSet;
+use newsflow_normalizer::{LearnSetup, SourceOf};
 use newsflow_record::{telemetry, Committed, DedupStatus, Failed};
 use newsflow_sink::{JsonlConfig, JsonlSink};
 use newsflow_watcher::intake::{Intake, IntakeConfig};
@@ -39,6 +41,7 @@ pub struct Resources {
     pub rules: Arc<RuleSet>,
     pub index: Arc<ExactIndex>,
     pub sink: JsonlSink,
+    pub learned: Option<LearnSetup>,
 }
 
 pub fn load_rules(cfg: &Config) -> Result<RuleSet, String> {
@@ -75,11 +78,29 @@ impl Resources {
             fault_delay: Duration::from_millis(cfg.faults.sink_delay_ms),
             fault_fail_writes: cfg.faults.sink_fail_writes,
         })?;
+        let learned = if cfg.normalizer.learn {
+            let lcfg = LearnConfig {
+                min_documents: cfg.normalizer.learn_min_documents,
+                max_words: cfg.normalizer.learn_max_words,
+            };
+            let memory = RedbLines::open(&cfg.state.dir, &lcfg, cfg.normalizer.learn_capacity)?;
+            Some(LearnSetup {
+                memory: Arc::new(memory),
+                cfg: lcfg,
+                source: match cfg.normalizer.source {
+                    SourceMode::Subfolder => SourceOf::Subfolder,
+                    SourceMode::Prefix => SourceOf::Prefix(cfg.normalizer.source_separator.clone()),
+                },
+            })
+        } else {
+            None
+        };
         Ok(Resources {
             intake: Arc::new(intake),
             rules: Arc::new(rules),
             index: Arc::new(index),
             sink,
+            learned,
         })
     }
 }
@@ -159,6 +180,7 @@ pub async fn run(
         rules: _,
         index,
         sink,
+        learned,
     } = res;
     {
         let intake = intake.clone();
@@ -239,6 +261,7 @@ pub async fn run(
         fail_tx.clone(),
         live.rules,
         workers,
+        learned,
     ));
     let dedup = tokio::spawn(newsflow_deduplicator::run(
         index,

@@ -6,6 +6,7 @@
 //! (keep), `-|` (remove), `T|` title, `B|` byline, `D|` dateline, `?|` either; an
 //! empty line is an empty line. The raw document is the lines without prefixes.
 
+use newsflow_normalizer::learned::{LearnConfig, Learned, MemoryLines};
 use newsflow_normalizer::{normalize_with, rules::RuleSet, structure::Layers};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -136,14 +137,19 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// Scores the normalizer on one document, and lists its mistakes.
-pub fn score(doc: &Labeled, rules: &RuleSet, layers: Layers) -> (Score, Vec<String>) {
+pub fn score(
+    doc: &Labeled,
+    rules: &RuleSet,
+    layers: Layers,
+    learned: Option<&Learned>,
+) -> (Score, Vec<String>) {
     let mut s = Score {
         documents: 1,
         ..Score::default()
     };
     let mut mistakes = Vec::new();
     let (kept, title): (Vec<String>, Option<String>) =
-        match normalize_with(doc.raw.as_bytes(), &doc.name, rules, layers) {
+        match normalize_with(doc.raw.as_bytes(), &doc.name, rules, layers, learned) {
             Ok(n) => (
                 n.body.split("\n\n").map(|p| p.trim().to_string()).collect(),
                 n.title,
@@ -246,21 +252,33 @@ pub fn run(dir: &Path, rules: &RuleSet) -> Result<Report, String> {
     }
     let mut runs = Vec::new();
     let mut mistakes = Vec::new();
-    for (label, layers) in [
+    for (label, layers, learn) in [
         (
             "rules",
             Layers {
                 classifier: false,
                 explain: false,
             },
+            false,
         ),
-        ("rules + classifier", Layers::default()),
+        ("rules + classifier", Layers::default(), false),
+        ("rules + classifier + learned", Layers::default(), true),
     ] {
         let mut total = Score::default();
         let mut by_lang: HashMap<String, Score> = HashMap::new();
         mistakes.clear();
+        // Documents are fed in name order, as a stream: the learned layer only knows
+        // what came before.
+        let cfg = LearnConfig::default();
+        let memory = MemoryLines::new(1_000_000, &cfg);
         for doc in &docs {
-            let (s, m) = score(doc, rules, layers);
+            let learned = Learned {
+                memory: &memory,
+                source: &doc.source,
+                doc: &doc.name,
+                cfg,
+            };
+            let (s, m) = score(doc, rules, layers, learn.then_some(&learned));
             total.add(&s);
             by_lang.entry(doc.language.clone()).or_default().add(&s);
             mistakes.extend(m);

@@ -176,7 +176,7 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         explain: true,
         ..Default::default()
     };
-    let n = match newsflow_normalizer::normalize_with(&bytes, &name, &rules, layers) {
+    let n = match newsflow_normalizer::normalize_with(&bytes, &name, &rules, layers, None) {
         Ok(n) => n,
         Err(e) => {
             if json {

@@ -156,3 +156,42 @@ fn invalid_config_fails_at_start_naming_the_field() {
         "{printed}"
     );
 }
+
+#[test]
+fn site_template_lines_are_learned_across_runs() {
+    let ws = Workspace::new();
+    let template = "Get the Tuesday Digest from the Ledger, free every week";
+    let doc = |i: usize, topic: &str| {
+        format!(
+            "{topic} draws crowds in Eastgate\n\nResidents gathered on {topic} day to see what the council had planned for the district this year.\n\n{template}\n\nOrganisers of the {topic} event said they expected even more visitors next spring, weather permitting ({i}).\n"
+        )
+    };
+    std::fs::create_dir_all(ws.path("inbox/ledger")).unwrap();
+    for (i, topic) in ["Market", "Harbour", "Museum"].iter().enumerate() {
+        std::fs::write(ws.path(&format!("inbox/ledger/{i}.txt")), doc(i, topic)).unwrap();
+    }
+    ws.once();
+    // Seen in three documents of the source `ledger`: template text from now on,
+    // also after a restart (the counts persist in the state dir).
+    std::fs::write(ws.path("inbox/ledger/3.txt"), doc(3, "Library")).unwrap();
+    std::fs::write(ws.path("inbox/elsewhere.txt"), doc(4, "Theatre")).unwrap();
+    ws.once();
+    let rec = ws.record_for("3.txt");
+    assert!(!rec["body"].as_str().unwrap().contains(template), "{rec}");
+    let rules = rec["boilerplate"]["rules"].as_array().unwrap();
+    assert!(
+        rules
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("learned:")),
+        "{rules:?}"
+    );
+    assert!(rec["body"]
+        .as_str()
+        .unwrap()
+        .contains("Organisers of the Library event"));
+    // Another source has learned nothing.
+    assert!(ws.record_for("elsewhere.txt")["body"]
+        .as_str()
+        .unwrap()
+        .contains(template));
+}

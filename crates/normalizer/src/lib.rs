@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod decode;
 pub mod lang;
+pub mod learned;
 pub mod rules;
 pub mod structure;
 
@@ -113,7 +114,7 @@ fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
 /// The normalizer's pure core: the bytes and name of a dropped file in, clean text
 /// and head fields out, or the reason it cannot be a record.
 pub fn normalize(bytes: &[u8], file_name: &str, rules: &RuleSet) -> Result<Normalized, StageError> {
-    normalize_with(bytes, file_name, rules, structure::Layers::default())
+    normalize_with(bytes, file_name, rules, structure::Layers::default(), None)
 }
 
 /// [`normalize`] with a choice of boilerplate layers (the evaluation compares them).
@@ -122,10 +123,11 @@ pub fn normalize_with(
     file_name: &str,
     rules: &RuleSet,
     layers: structure::Layers,
+    learned: Option<&learned::Learned>,
 ) -> Result<Normalized, StageError> {
     let decoded = decode::decode(bytes)?;
     check_format(file_name, &decoded.text)?;
-    let s = structure::structure(&decoded.text, rules, layers);
+    let s = structure::structure(&decoded.text, rules, layers, learned);
     if s.paragraphs.is_empty() {
         let message = if s.removed.is_empty() && s.title.is_none() {
             "the file holds no text once whitespace is removed".to_string()
@@ -189,6 +191,42 @@ pub fn to_record(raw: &RawItem, n: Normalized) -> Record {
     }
 }
 
+/// How documents are grouped into sources for the learned layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceOf {
+    /// The first folder of the file's path in the inbox (`agency-a/x.txt`).
+    Subfolder,
+    /// The file name up to the first occurrence of the separator (`agencya_123.txt`).
+    Prefix(String),
+}
+
+impl SourceOf {
+    /// The source of a file at `rel_path` (inbox-relative, `/`-separated). Files
+    /// without one share the source `(inbox)`.
+    pub fn of(&self, rel_path: &str) -> String {
+        let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
+        let found = match self {
+            SourceOf::Subfolder => rel_path.split_once('/').map(|(dir, _)| dir),
+            SourceOf::Prefix(sep) if !sep.is_empty() => {
+                name.split_once(sep.as_str()).map(|(p, _)| p)
+            }
+            SourceOf::Prefix(_) => None,
+        };
+        found
+            .filter(|s| !s.is_empty())
+            .unwrap_or("(inbox)")
+            .to_string()
+    }
+}
+
+/// The learned layer as the runner uses it.
+#[derive(Clone)]
+pub struct LearnSetup {
+    pub memory: Arc<dyn learned::LineMemory>,
+    pub cfg: learned::LearnConfig,
+    pub source: SourceOf,
+}
+
 /// Runs `workers` normalizers side by side until the input channel closes. Rule
 /// packs are read from `rules` for every item, so a reload takes effect at once.
 pub async fn run(
@@ -197,19 +235,29 @@ pub async fn run(
     failed: async_channel::Sender<Failed>,
     rules: watch::Receiver<Arc<RuleSet>>,
     workers: usize,
+    learn: Option<LearnSetup>,
 ) {
     let mut tasks = Vec::new();
     for _ in 0..workers.max(1) {
         let (rx, tx, failed, rules) = (rx.clone(), tx.clone(), failed.clone(), rules.clone());
+        let learn = learn.clone();
         tasks.push(tokio::spawn(async move {
             while let Ok(raw) = rx.recv().await {
                 telemetry::item_in(Stage::Normalizer);
                 let started = Instant::now();
                 let set = rules.borrow().clone();
                 // CPU-bound work goes to the blocking pool so the runtime keeps moving files.
+                let learn = learn.clone();
                 let (raw, result) = tokio::task::spawn_blocking(move || {
                     let name = raw.claim.file_name.to_string_lossy().into_owned();
-                    let result = normalize(&raw.bytes, &name, &set);
+                    let source = learn.as_ref().map(|l| l.source.of(&raw.claim.rel_path));
+                    let learned = learn.as_ref().zip(source.as_deref()).map(|(l, source)| learned::Learned {
+                        memory: l.memory.as_ref(),
+                        source,
+                        doc: &raw.claim.id,
+                        cfg: l.cfg,
+                    });
+                    let result = normalize_with(&raw.bytes, &name, &set, structure::Layers::default(), learned.as_ref());
                     (raw, result)
                 })
                 .await

@@ -349,7 +349,12 @@ fn menu_like(text: &str) -> bool {
 /// paragraphs): dates and bylines found there are lifted into fields, and the title
 /// is the longest headline-shaped line there, so navigation and "skip to content"
 /// lines above it do not take its place.
-pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
+pub fn structure(
+    text: &str,
+    rules: &RuleSet,
+    layers: Layers,
+    learned: Option<&crate::learned::Learned>,
+) -> Structured {
     let mut out = Structured::default();
     let paras = paragraphs(text);
     let sample: String = text.chars().take(4000).collect();
@@ -358,6 +363,7 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
     // (line, text, title candidate, removal pending unless it becomes the title)
     let mut kept: Vec<(usize, String, bool, Option<Removed>)> = Vec::new();
     let mut lifted: Vec<(usize, String, &'static str)> = Vec::new();
+    let mut memory_keys: Vec<u64> = Vec::new();
     let mut body_started = false;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = !body_started && i < HEAD;
@@ -403,6 +409,19 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
                 continue;
             }
         }
+        // Third layer: short lines this source repeats in many documents. Decided
+        // after the title, like captions: see below.
+        if let Some(l) = learned {
+            memory_keys.extend(crate::learned::learnable(&text, &l.cfg));
+            if provisional.is_none() {
+                provisional = l.template(&text).map(|rule_id| Removed {
+                    line: p.line,
+                    rule_id,
+                    kind: "learned".into(),
+                    text: text.clone(),
+                });
+            }
+        }
         // Prose starts the body; menus and short banners above the title do not.
         if !candidate && !menu_like(&text) && word_count(&text) >= 8 {
             body_started = true;
@@ -418,7 +437,10 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
         .max_by_key(|(i, (_, t, _, _))| (word_count(t), std::cmp::Reverse(*i)))
         .map(|(i, _)| i);
     let title_at = longest
-        .or_else(|| kept.iter().position(|(_, _, c, _)| *c))
+        .or_else(|| {
+            kept.iter()
+                .position(|(_, _, c, p)| *c && p.as_ref().is_none_or(|r| r.kind != "learned"))
+        })
         .filter(|i| i + 1 < kept.len());
     if let Some(i) = title_at {
         let (line, title, _, _) = kept.remove(i);
@@ -426,6 +448,15 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
             lifted.push((line, title.clone(), "title"));
         }
         out.title = Some(title);
+    }
+    // A document made only of lines its source has seen before is a copy, not
+    // template text: the learned layer never empties a document.
+    if kept.iter().all(|(_, _, _, p)| p.is_some()) {
+        for entry in kept.iter_mut() {
+            if entry.3.as_ref().is_some_and(|r| r.kind == "learned") {
+                entry.3 = None;
+            }
+        }
     }
     let mut rest = Vec::with_capacity(kept.len());
     for (line, text, _, provisional) in kept {
@@ -438,6 +469,11 @@ pub fn structure(text: &str, rules: &RuleSet, layers: Layers) -> Structured {
     let kept = rest;
     let para_lines: Vec<usize> = kept.iter().map(|(l, _)| *l).collect();
     out.paragraphs = kept.into_iter().map(|(_, t)| t).collect();
+    if let Some(l) = learned {
+        memory_keys.sort_unstable();
+        memory_keys.dedup();
+        l.memory.record(l.source, &memory_keys, l.doc);
+    }
     let before: Vec<(usize, String)> = if layers.explain && !layers.classifier {
         para_lines
             .iter()
@@ -474,10 +510,10 @@ fn explain(
             line: r.line,
             text: r.text.clone(),
             decision: "removed",
-            layer: if r.kind == "classifier" {
-                "classifier"
-            } else {
-                "rules"
+            layer: match r.kind.as_str() {
+                "classifier" => "classifier",
+                "learned" => "learned",
+                _ => "rules",
             },
             rule: Some(r.rule_id.clone()),
             score: verdict.map(|v| v.score),
@@ -614,6 +650,7 @@ mod tests {
             "Storm hits coast\nBy Jane Doe and John Smith\nPublished: March 3, 2024\n\nThe storm arrived on Monday. It was bad.\n",
             &rules,
             Layers::default(),
+            None,
         );
         assert_eq!(s.title.as_deref(), Some("Storm hits coast"));
         assert_eq!(s.byline.as_deref(), Some("Jane Doe and John Smith"));
@@ -632,6 +669,7 @@ mod tests {
             " date 2022-01-20 The talks began. They ended late.\nSecond paragraph here.",
             &rules,
             Layers::default(),
+            None,
         );
         assert_eq!(s.published.as_deref(), Some("2022-01-20"));
         assert_eq!(s.title, None);
@@ -643,7 +681,7 @@ mod tests {
         let rules =
             RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
         let text = "The minister arrived in Geneva on Friday for talks\nwith his counterpart, which lasted well over an\nhour and ended without any agreement on the\nmain questions.\n\nA second paragraph follows here.";
-        let s = structure(text, &rules, Layers::default());
+        let s = structure(text, &rules, Layers::default(), None);
         assert_eq!(s.paragraphs.len(), 2, "{:?}", s.paragraphs);
         assert!(
             s.paragraphs[0].starts_with("The minister arrived")
@@ -682,7 +720,7 @@ mod tests {
         let rules =
             RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n[[rule]]\nid='share'\nkind='share-bar'\nphrases=['Share on Facebook']\n".into())]).unwrap();
         let lf = "Storm hits coast\nBy Jane Doe\nPublished: March 3, 2024\n\nThe storm arrived on Monday. It was bad.\n\nShare on Facebook\n";
-        let expected = structure(lf, &rules, Layers::default());
+        let expected = structure(lf, &rules, Layers::default(), None);
         assert_eq!(expected.title.as_deref(), Some("Storm hits coast"));
         assert_eq!(expected.removed.len(), 1);
         for text in [
@@ -691,7 +729,7 @@ mod tests {
             lf.replace('\n', "\u{2028}"),
             lf.replace("\n\n", "\u{2029}").replace('\n', "\u{85}"),
         ] {
-            let s = structure(&text, &rules, Layers::default());
+            let s = structure(&text, &rules, Layers::default(), None);
             assert_eq!(
                 (&s.title, &s.byline, &s.published, &s.paragraphs),
                 (
@@ -709,6 +747,7 @@ mod tests {
             "The minister arrived in Geneva on Friday for talks here.\u{2029}With his counterpart, which lasted well over an hour.\u{2029}And ended without any agreement on the main issue.\u{2029}End.",
             &rules,
             Layers::default(),
+            None,
         );
         assert_eq!(s.paragraphs.len(), 4, "{:?}", s.paragraphs);
     }
@@ -717,7 +756,12 @@ mod tests {
     fn a_lone_sentence_is_not_a_title() {
         let rules =
             RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
-        let s = structure("Only one line without a period", &rules, Layers::default());
+        let s = structure(
+            "Only one line without a period",
+            &rules,
+            Layers::default(),
+            None,
+        );
         assert_eq!(s.title, None);
         assert_eq!(s.paragraphs.len(), 1);
     }
