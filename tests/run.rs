@@ -109,6 +109,13 @@ fn files_dropped_while_running_become_records_and_metrics_match() {
     assert!(text.contains("newsflow_stage_processing_seconds_bucket{stage=\"normalizer\""));
     assert!(text.contains("newsflow_channel_depth{stage=\"sink\"}"));
     assert!(text.contains("newsflow_build_info{version="));
+    // Seed 003's four video captions, counted under the rule that removed them.
+    assert_eq!(
+        m(
+            r#"newsflow_boilerplate_lines_removed_total{kind="video-caption",rule="en.video-caption.reporter"}"#
+        ),
+        4.0
+    );
 
     let (status, stderr) = daemon.stop();
     assert!(status.success(), "exit status {status:?}\n{stderr}");

@@ -77,6 +77,22 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StageError> {
     }
 }
 
+/// NFC, so that "é" typed two ways is one string for rules, dedup and consumers;
+/// stray control characters dropped (line breaks, tabs and form feeds stay).
+fn clean(text: String) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    let text = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    };
+    let stray = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c' | '\u{85}');
+    if text.chars().any(stray) {
+        text.chars().filter(|c| !stray(*c)).collect()
+    } else {
+        text
+    }
+}
+
 fn finish(text: String, encoding: &'static str, had_errors: bool) -> Result<Decoded, StageError> {
     let total = text.chars().count().max(1);
     let control = text
@@ -96,7 +112,10 @@ fn finish(text: String, encoding: &'static str, had_errors: bool) -> Result<Deco
             ),
         ));
     }
-    Ok(Decoded { text, encoding })
+    Ok(Decoded {
+        text: clean(text),
+        encoding,
+    })
 }
 
 #[cfg(test)]
@@ -132,6 +151,14 @@ mod tests {
         let d = decode(bytes).unwrap();
         assert!(d.text.starts_with("Café “quoted” – naïve"), "{}", d.text);
         assert_eq!(d.encoding, "windows-1252");
+    }
+
+    #[test]
+    fn text_is_nfc_without_stray_controls() {
+        // "é" as e + combining acute, and a stray BEL.
+        let long = "The new café on the market square opens its doors to the public today";
+        let d = decode(format!("Cafe\u{301} opens\u{7} today\n{long}").as_bytes()).unwrap();
+        assert_eq!(d.text, format!("Café opens today\n{long}"));
     }
 
     #[test]

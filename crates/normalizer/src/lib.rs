@@ -265,7 +265,9 @@ pub async fn run(
                 match result {
                     Ok(n) => {
                         for r in &n.removed {
-                            metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone()).increment(1);
+                            // Learned ids are unbounded in number: they share one series.
+                            let rule = if r.kind == "learned" { "learned".to_string() } else { r.rule_id.clone() };
+                            metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone(), "rule" => rule).increment(1);
                         }
                         tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, removed = n.removed.len(), "normalized");
                         let record = to_record(&raw, n);

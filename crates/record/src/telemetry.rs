@@ -66,7 +66,7 @@ pub fn describe() {
     describe_counter!(DEDUP_DECISIONS, "Deduplicator decisions, by status.");
     describe_counter!(
         BOILERPLATE_LINES,
-        "Boilerplate lines removed, by rule kind."
+        "Boilerplate lines removed, by kind and rule."
     );
     describe_histogram!(
         END_TO_END_SECONDS,
