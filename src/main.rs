@@ -155,14 +155,23 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// The rule packs the config names, for the offline commands; exit code 2 if invalid.
+fn rules_from(
+    config: Option<&std::path::Path>,
+) -> Result<newsflow_normalizer::rules::RuleSet, ExitCode> {
+    Config::load(config)
+        .and_then(|l| daemon::load_rules(&l.config))
+        .map_err(|e| {
+            eprintln!("newsflow: invalid configuration:\n{e}");
+            ExitCode::from(2)
+        })
+}
+
 /// `newsflow explain FILE`: every line with its decision, layer, rule or score.
 fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>) -> ExitCode {
-    let rules = match Config::load(config).and_then(|l| daemon::load_rules(&l.config)) {
+    let rules = match rules_from(config) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("newsflow: invalid configuration:\n{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let bytes = match std::fs::read(file) {
         Ok(b) => b,
@@ -269,12 +278,9 @@ fn eval_boilerplate(
     mistakes: bool,
     config: Option<&std::path::Path>,
 ) -> ExitCode {
-    let rules = match Config::load(config).and_then(|l| daemon::load_rules(&l.config)) {
+    let rules = match rules_from(config) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("newsflow: invalid configuration:\n{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     match eval::run(dir, &rules) {
         Ok(report) if json => {
