@@ -173,6 +173,13 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+static TIMELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:updated|last updated|published|posted|aktualisiert|stand|mis à jour|publié|actualizado|publicado|aggiornato|pubblicato|ultimo aggiornamento|atualizado|bijgewerkt)\s*:?\s*(?:at |à |a las |alle |om |um |às )?\d{1,2}[:.h]\d{2}(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h))?(?:\s+[A-Z]{2,4})?\.?$",
+    )
+    .unwrap()
+});
+
 /// Reads a date in the common forms news pages print, returning ISO 8601.
 pub fn parse_date(s: &str) -> Option<String> {
     static ISO: LazyLock<Regex> = LazyLock::new(|| {
@@ -380,6 +387,12 @@ pub fn structure(
                     lifted.push((p.line, text, "published"));
                     continue;
                 }
+            }
+            // "Updated 3:04 PM GMT": a time stamp without a date is metadata too,
+            // though there is no date to keep.
+            if TIMELINE.is_match(&text) {
+                lifted.push((p.line, text, "time"));
+                continue;
             }
             if out.byline.is_none() && word_count(&text) <= 12 {
                 if let Some(c) = BYLINE.captures(&text) {
@@ -750,6 +763,24 @@ mod tests {
             None,
         );
         assert_eq!(s.paragraphs.len(), 4, "{:?}", s.paragraphs);
+    }
+
+    #[test]
+    fn a_time_stamp_without_date_leaves_the_body() {
+        let rules =
+            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
+        let s = structure(
+            "Storm hits coast\nUpdated 3:04 PM GMT\n\nThe storm arrived on Monday, cutting power to thousands of homes.\n",
+            &rules,
+            Layers::default(),
+            None,
+        );
+        assert_eq!(s.title.as_deref(), Some("Storm hits coast"));
+        assert_eq!(s.published, None);
+        assert_eq!(
+            s.paragraphs,
+            vec!["The storm arrived on Monday, cutting power to thousands of homes."]
+        );
     }
 
     #[test]
