@@ -257,6 +257,10 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
                 .stopword_density
                 .map(|d| format!("{d:.2}"))
                 .unwrap_or_else(|| "n/a".into());
+            let coherence = f
+                .coherence
+                .map(|c| format!("{c:.2}"))
+                .unwrap_or_else(|| "n/a".into());
             println!(
                 "          {}",
                 paint(
@@ -264,6 +268,16 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
                     &format!(
                         "words {} stopwords {stop} terminated {} links {:.2} digits {:.2} separators {} title-sim {:.2}",
                         f.words, f.terminated, f.link_density, f.digit_ratio, f.separators, f.title_similarity
+                    )
+                )
+            );
+            println!(
+                "          {}",
+                paint(
+                    "2",
+                    &format!(
+                        "site-words {} coherence {coherence} reader {} author {}",
+                        f.site_words, f.addresses_reader, f.names_author
                     )
                 )
             );

@@ -160,7 +160,9 @@ fn invalid_config_fails_at_start_naming_the_field() {
 #[test]
 fn site_template_lines_are_learned_across_runs() {
     let ws = Workspace::new();
-    let template = "Get the Tuesday Digest from the Ledger, free every week";
+    // Reads like article text (the classifier keeps it): only the learned layer
+    // can tell it is the site's.
+    let template = "The Eastgate Ledger is written every Tuesday by volunteers of the district.";
     let doc = |i: usize, topic: &str| {
         format!(
             "{topic} draws crowds in Eastgate\n\nResidents gathered on {topic} day to see what the council had planned for the district this year.\n\n{template}\n\nOrganisers of the {topic} event said they expected even more visitors next spring, weather permitting ({i}).\n"

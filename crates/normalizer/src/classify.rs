@@ -31,6 +31,17 @@ pub struct Features {
     /// Speaks to the reader ("you", "Sie", "vous"…) outside quotation marks, or
     /// names a price: the voice of promotions, paywalls and sign-up prompts.
     pub addresses_reader: bool,
+    /// Distinct words of the site's own vocabulary (subscribe, video, copyright,
+    /// comments, share…; see `cue_words`).
+    pub site_words: usize,
+    /// Share of the paragraph's content words (not stopwords, four letters or
+    /// more) whose stem occurs elsewhere in the document or in the title. None
+    /// when it has no content word. Article text, headings included, talks about
+    /// the story; teasers for other stories and site notices do not.
+    pub coherence: Option<f32>,
+    /// Names the author of the byline: a bio or a disclosure when it stands after
+    /// the article text.
+    pub names_author: bool,
 }
 
 /// The classifier's decision on one paragraph.
@@ -63,6 +74,19 @@ const GOOD_MIN_WORDS: usize = 9;
 const GOOD_MIN_STOPWORDS: f32 = 0.12;
 /// Runs of this many headline-shaped lines are lists (menus, "most read").
 const LIST_RUN: usize = 3;
+/// A paragraph with two site words is the site's own notice when at most this
+/// share of its content words occur elsewhere in the document...
+const SITE_MAX_COHERENCE: f32 = 0.34;
+/// ...and it is no longer than this (long paragraphs are article text that
+/// happens to discuss subscriptions or videos).
+const SITE_MAX_WORDS: usize = 45;
+/// Up to this many words, two site words are enough; longer needs three.
+const SITE_SHORT_WORDS: usize = 20;
+/// A headline-shaped line of at least this many words that shares no content
+/// word with the document is a teaser for another story.
+/// Shorter ones are often in-body subheadings with words of their own ("Des
+/// absences en cascade").
+const TEASER_MIN_WORDS: usize = 7;
 
 static STOPWORDS: LazyLock<Mutex<HashMap<String, &'static HashSet<String>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -136,11 +160,349 @@ const PERIODS: &[&str] = &[
     "jaar",
 ];
 
+/// The site's own vocabulary per language: subscriptions and paywalls, ads,
+/// media players, sharing, comments, newsletters, copyright, staff bios. A word
+/// matches an entry ending in `*` by prefix, any other entry exactly. Article text
+/// uses these words too, so they decide nothing alone: the classifier needs two
+/// of them in a paragraph that shares little with the rest of the document.
+fn cue_words(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "en" => &[
+            "subscri*",
+            "newsletter*",
+            "sign",
+            "login",
+            "log",
+            "register*",
+            "sponsor*",
+            "advert*",
+            "ad",
+            "ads",
+            "copyright",
+            "rights",
+            "reserved",
+            "cookie*",
+            "comment*",
+            "video*",
+            "photo*",
+            "gallery",
+            "galleries",
+            "watch",
+            "listen",
+            "podcast*",
+            "download*",
+            "app",
+            "apps",
+            "unlimited",
+            "premium",
+            "free",
+            "read",
+            "reading",
+            "continue*",
+            "below",
+            "click*",
+            "share",
+            "follow",
+            "donat*",
+            "support",
+            "journalism",
+            "account",
+            "offer",
+            "trial",
+            "disclosure",
+            "reporter",
+            "correspondent",
+            "editor",
+            "covering",
+            "permission",
+            "redistribut*",
+            "articles",
+            "story",
+            "access",
+        ],
+        "de" => &[
+            "abo",
+            "abos",
+            "abonn*",
+            "newsletter*",
+            "anmeld*",
+            "registr*",
+            "login",
+            "werbung",
+            "werbefrei",
+            "anzeige",
+            "gesponsert",
+            "copyright",
+            "rechte",
+            "vorbehalten",
+            "cookie*",
+            "kommentar*",
+            "video*",
+            "foto*",
+            "bilder",
+            "galerie",
+            "podcast*",
+            "app",
+            "herunterlad*",
+            "zugang",
+            "plus",
+            "kündbar",
+            "artikel",
+            "lesen",
+            "weiterlesen",
+            "teilen",
+            "folgen",
+            "redakteur*",
+            "korrespondent*",
+            "quelle",
+            "unterstütz*",
+            "spende*",
+            "tracking",
+            "datenschutz*",
+            "privacy",
+            "probemonat",
+            "gratis",
+        ],
+        "fr" => &[
+            "abonn*",
+            "newsletter*",
+            "inscri*",
+            "connect*",
+            "publicité",
+            "sponsoris*",
+            "copyright",
+            "droits",
+            "réservés",
+            "reproduction",
+            "cookie*",
+            "commentaire*",
+            "réagir",
+            "réagissez",
+            "vidéo*",
+            "photo*",
+            "diaporama",
+            "galerie",
+            "écouter",
+            "podcast*",
+            "appli",
+            "application",
+            "télécharg*",
+            "lire",
+            "article",
+            "articles",
+            "suite",
+            "partag*",
+            "suivre",
+            "suivez",
+            "journaliste",
+            "rédact*",
+            "soutenir",
+            "soutenez",
+            "traceurs",
+            "partenaires",
+            "accepter",
+            "paramétrer",
+            "édition",
+            "pdf",
+            "recommande",
+            "offre",
+            "gratuit*",
+            "illimité",
+        ],
+        "es" => &[
+            "suscri*",
+            "newsletter*",
+            "boletín",
+            "regístrate",
+            "registr*",
+            "publicidad",
+            "patrocin*",
+            "copyright",
+            "derechos",
+            "reservados",
+            "reproducción",
+            "cookie*",
+            "comentario*",
+            "comenta",
+            "vídeo*",
+            "video*",
+            "foto*",
+            "galería",
+            "escucha",
+            "podcast*",
+            "app",
+            "descarg*",
+            "lee",
+            "leer",
+            "artículo",
+            "artículos",
+            "compart*",
+            "síguenos",
+            "sigue",
+            "periodista",
+            "redact*",
+            "apoya",
+            "hazte",
+            "gratis",
+            "exclusivos",
+            "contenidos",
+            "oferta",
+            "ilimitado",
+        ],
+        "it" => &[
+            "abbona*",
+            "abbonati",
+            "newsletter*",
+            "iscriviti",
+            "registr*",
+            "accedi",
+            "pubblicit*",
+            "sponsor*",
+            "copyright",
+            "diritti",
+            "riservati",
+            "riproduzione",
+            "cookie*",
+            "comment*",
+            "video*",
+            "foto*",
+            "gallery",
+            "galleria",
+            "ascolta",
+            "podcast*",
+            "app",
+            "scarica",
+            "leggi",
+            "articolo",
+            "articoli",
+            "condividi",
+            "seguici",
+            "giornalista",
+            "redazione",
+            "sostieni",
+            "contributo",
+            "guarda",
+            "annuncio",
+            "gratis",
+            "offerta",
+            "illimitato",
+        ],
+        "pt" => &[
+            "assin*",
+            "newsletter*",
+            "cadastr*",
+            "inscrev*",
+            "registe*",
+            "sessão",
+            "publicidade",
+            "patrocin*",
+            "copyright",
+            "direitos",
+            "reservados",
+            "reprodução",
+            "cookie*",
+            "comentar",
+            "comentário*",
+            "vídeo*",
+            "video*",
+            "foto*",
+            "galeria",
+            "ouça",
+            "podcast*",
+            "app",
+            "aplicativo",
+            "baixe",
+            "leia",
+            "veja",
+            "artigo",
+            "compartilh*",
+            "partilh*",
+            "siga",
+            "jornalista",
+            "apoie",
+            "grátis",
+            "notícias",
+            "ilimitado",
+            "conteúdo",
+            "exclusivo*",
+        ],
+        "nl" => &[
+            "abonnee*",
+            "abonnement*",
+            "abonneer*",
+            "nieuwsbrief",
+            "registr*",
+            "inloggen",
+            "log",
+            "account",
+            "advertentie*",
+            "gesponsord",
+            "copyright",
+            "rechten",
+            "voorbehouden",
+            "cookie*",
+            "reactie*",
+            "reageer",
+            "reageren",
+            "video*",
+            "foto*",
+            "podcast*",
+            "app",
+            "download*",
+            "lees",
+            "lezen",
+            "artikel",
+            "artikelen",
+            "deel",
+            "delen",
+            "volg",
+            "journalist",
+            "redacteur*",
+            "steun",
+            "gratis",
+            "onbeperkt",
+            "toegang",
+            "tipknop",
+        ],
+        _ => &[],
+    }
+}
+
+fn cue_count(words: &[String], lang: Option<&str>) -> usize {
+    let cues = lang.map(cue_words).unwrap_or(&[]);
+    cues.iter()
+        .filter(|c| match c.strip_suffix('*') {
+            Some(stem) => words.iter().any(|w| w.starts_with(stem)),
+            None => words.iter().any(|w| w == *c),
+        })
+        .count()
+}
+
+/// A cheap stem: the first five letters. Enough to match "Ukraine" with
+/// "Ukrainian" and "cambia" with "cambiamenti" across a document; a real
+/// stemmer would cost a dependency for little gain at this level.
+fn stem(word: &str) -> &str {
+    match word.char_indices().nth(5) {
+        Some((i, _)) => &word[..i],
+        None => word,
+    }
+}
+
+fn is_content(word: &str, stop: Option<&HashSet<String>>) -> bool {
+    word.chars().count() >= 4
+        && word.chars().all(char::is_alphabetic)
+        && stop.is_none_or(|s| !s.contains(word))
+}
+
 fn addresses_reader(text: &str, lang: Option<&str>) -> bool {
     if text.contains(['“', '”', '"', '«', '»', '„']) {
         return false;
     }
-    let tokens: Vec<&str> = text
+    // "rendez-vous" is a meeting, not an imperative ("abonnez-vous").
+    let folded = text
+        .replace("rendez-vous", "rendez")
+        .replace("Rendez-vous", "Rendez");
+    let tokens: Vec<&str> = folded
         .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
         .filter(|t| !t.is_empty())
         .collect();
@@ -163,18 +525,85 @@ fn addresses_reader(text: &str, lang: Option<&str>) -> bool {
 fn words_of(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
         .filter(|w| w.chars().any(char::is_alphabetic))
-        .map(|w| w.trim_matches(|c| c == '\'' || c == '’').to_lowercase())
+        .map(|w| elide(w.trim_matches(|c| c == '\'' || c == '’')).to_lowercase())
         .filter(|w| !w.is_empty())
         .collect()
 }
 
+/// The word after a French or Italian elision ("l'article" → "article",
+/// "dell'anno" → "anno"); English contractions ("don't", "you're") stay whole.
+fn elide(word: &str) -> &str {
+    match word.split_once(['\'', '’']) {
+        Some((head, tail)) if head.chars().count() <= 4 && tail.chars().count() >= 3 => tail,
+        _ => word,
+    }
+}
+
+/// What a paragraph is judged against: the rest of its document.
+pub struct Context<'a> {
+    pub title_words: HashSet<String>,
+    /// Stem counts over the title and every paragraph.
+    pub stems: HashMap<String, usize>,
+    /// The byline's name words (capitalized, three letters or more).
+    pub author: Vec<String>,
+    pub stop: Option<&'a HashSet<String>>,
+    pub lang: Option<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        paras: &[&str],
+        title: Option<&str>,
+        byline: Option<&str>,
+        lang: Option<&'a str>,
+    ) -> Self {
+        let stop = lang.and_then(stopwords);
+        let title_words: HashSet<String> = title
+            .map(|t| words_of(t).into_iter().collect())
+            .unwrap_or_default();
+        let mut stems: HashMap<String, usize> = HashMap::new();
+        for w in paras.iter().chain(title.iter()).flat_map(|p| words_of(p)) {
+            if is_content(&w, stop) {
+                *stems.entry(stem(&w).to_string()).or_default() += 1;
+            }
+        }
+        let author = byline
+            .map(|b| {
+                b.split(|c: char| !c.is_alphabetic() && c != '-')
+                    .filter(|w| w.chars().count() >= 3 && w.starts_with(char::is_uppercase))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Context {
+            title_words,
+            stems,
+            author,
+            stop,
+            lang,
+        }
+    }
+}
+
+/// Share of a paragraph's content words whose stem occurs elsewhere in the
+/// context's paragraphs; `counted`: the paragraph is one of them.
+fn coherence(words: &[String], cx: &Context, counted: bool) -> Option<f32> {
+    let mut own: HashMap<&str, usize> = HashMap::new();
+    for w in words.iter().filter(|w| is_content(w, cx.stop)) {
+        *own.entry(stem(w)).or_default() += 1;
+    }
+    let content: usize = own.values().sum();
+    let shared: usize = own
+        .iter()
+        .filter(|(s, n)| cx.stems.get(**s).copied().unwrap_or(0) > if counted { **n } else { 0 })
+        .map(|(_, n)| n)
+        .sum();
+    (content > 0).then(|| shared as f32 / content as f32)
+}
+
 /// Computes the features of one paragraph.
-pub fn features(
-    text: &str,
-    title_words: &HashSet<String>,
-    stop: Option<&HashSet<String>>,
-    lang: Option<&str>,
-) -> Features {
+pub fn features(text: &str, cx: &Context) -> Features {
+    let (title_words, stop, lang) = (&cx.title_words, cx.stop, cx.lang);
     let words = words_of(text);
     let n = words.len().max(1) as f32;
     let tokens: Vec<&str> = text.split_whitespace().collect();
@@ -208,6 +637,12 @@ pub fn features(
         digit_ratio: digits / chars,
         separators,
         addresses_reader: addresses_reader(text, lang),
+        site_words: cue_count(&words, lang),
+        coherence: coherence(&words, cx, true),
+        names_author: !cx.author.is_empty()
+            && text
+                .split(|c: char| !c.is_alphabetic() && c != '-')
+                .any(|w| cx.author.iter().any(|a| a == w)),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -254,16 +689,59 @@ fn score(f: &Features) -> f32 {
 }
 
 /// Classifies the paragraphs of one document (those the rules kept, in order).
-pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<Verdict> {
-    let stop = lang.and_then(stopwords);
-    let title_words: HashSet<String> = title
-        .map(|t| words_of(t).into_iter().collect())
-        .unwrap_or_default();
-    let feats: Vec<Features> = paras
-        .iter()
-        .map(|p| features(p, &title_words, stop, lang))
-        .collect();
+pub fn classify(
+    paras: &[&str],
+    title: Option<&str>,
+    byline: Option<&str>,
+    lang: Option<&str>,
+) -> Vec<Verdict> {
+    let cx = Context::new(paras, title, byline, lang);
+    let mut feats: Vec<Features> = paras.iter().map(|p| features(p, &cx)).collect();
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
+
+    // Coherence is judged against the article's prose and title only, so that
+    // boilerplate lines ("gratis", "abonnement" in two prompts) do not vouch for
+    // each other.
+    let prose: Vec<&str> = paras
+        .iter()
+        .zip(&class)
+        .filter(|(_, c)| **c == Class::Good)
+        .map(|(p, _)| *p)
+        .collect();
+    if !prose.is_empty() {
+        let pcx = Context::new(&prose, title, byline, lang);
+        for ((p, f), c) in paras.iter().zip(feats.iter_mut()).zip(&class) {
+            f.coherence = coherence(&words_of(p), &pcx, *c == Class::Good);
+        }
+    }
+
+    for (c, f) in class.iter_mut().zip(&feats) {
+        if matches!(c, Class::Bad(_)) {
+            continue;
+        }
+        let coherence = f.coherence.unwrap_or(0.0);
+        // The site talking about itself: two of its words in a paragraph about
+        // nothing else in the document (a paywall prompt, a copyright notice).
+        // Longer paragraphs need a third site word: prose about a newspaper's
+        // copyright case or an app's cookies uses two of them naturally.
+        let needed = if f.words > SITE_SHORT_WORDS { 3 } else { 2 };
+        // A short line made half of site words ("Annuncio pubblicitario") is a
+        // notice whatever it shares with the story.
+        let dense = f.site_words >= 2 && f.site_words * 2 >= f.words;
+        if f.site_words >= needed
+            && (coherence <= SITE_MAX_COHERENCE || dense)
+            && f.words <= SITE_MAX_WORDS
+        {
+            *c = Class::Bad("site");
+        // A headline about something the article never mentions: a teaser.
+        } else if *c == Class::Heading
+            && coherence == 0.0
+            && f.words >= TEASER_MIN_WORDS
+            && f.title_similarity == 0.0
+        {
+            *c = Class::Bad("teaser");
+        }
+    }
 
     // Runs of headline-shaped lines are lists, wherever they stand.
     let mut i = 0;
@@ -292,6 +770,18 @@ pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<
             }
         }
     }
+    // After the article text, a paragraph naming the byline's author is a bio or
+    // a disclosure, not the story.
+    if let Some(last_story) = (0..class.len())
+        .rev()
+        .find(|&i| class[i] == Class::Good && !feats[i].names_author)
+    {
+        for i in last_story + 1..class.len() {
+            if feats[i].names_author && !matches!(class[i], Class::Bad(_)) {
+                class[i] = Class::Bad("bio");
+            }
+        }
+    }
     let first_good = class.iter().position(|c| *c == Class::Good);
     let last_good = class.iter().rposition(|c| *c == Class::Good);
     let mut out = Vec::with_capacity(paras.len());
@@ -314,6 +804,9 @@ pub fn classify(paras: &[&str], title: Option<&str>, lang: Option<&str>) -> Vec<
                     "menu" => "bad: menu or breadcrumb separators",
                     "caption" => "bad: long line without terminal punctuation (caption or teaser)",
                     "reader" => "bad: speaks to the reader after the article text (promotion)",
+                    "site" => "bad: the site's own notice (site words, unrelated to the story)",
+                    "teaser" => "bad: headline about nothing in the article (teaser)",
+                    "bio" => "bad: names the author after the article text (bio)",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
@@ -348,7 +841,7 @@ mod tests {
     use super::*;
 
     fn keep(paras: &[&str]) -> Vec<bool> {
-        classify(paras, None, Some("en"))
+        classify(paras, None, None, Some("en"))
             .into_iter()
             .map(|v| v.keep)
             .collect()
@@ -356,7 +849,7 @@ mod tests {
 
     #[test]
     fn headings_between_article_text_stay_captions_and_menus_go() {
-        let body = "The ministers met in Geneva on Friday and agreed that the talks should continue next week.";
+        let body = "The ministers met in Geneva on Friday and agreed that the talks on European security should continue next week.";
         let paras = [
             "Home › World › Europe",
             body,
@@ -377,6 +870,37 @@ mod tests {
     }
 
     #[test]
+    fn teasers_and_site_notices_go_but_subheadings_stay() {
+        let paras = [
+            "The council approved the new harbour budget on Tuesday after a long and heated debate.",
+            "Storm Eunice: what we know so far about the weekend",
+            "The harbour works should start in March and last two years, the council said.",
+            "What happens next",
+            "Residents can comment on the harbour plans until the end of February at the town hall.",
+            "Annuncio pubblicitario",
+            "Copyright 2022 Eastgate Ledger. All rights reserved. No reproduction without permission.",
+        ];
+        assert_eq!(
+            keep(&paras),
+            vec![true, false, true, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn a_bio_after_the_article_goes() {
+        let paras = [
+            "The council approved the new harbour budget on Tuesday after a long and heated debate.",
+            "The harbour works should start in March and last two years, the council said.",
+            "Lena Vogt is a senior reporter at the Ledger and writes about the city and its harbour.",
+        ];
+        let v: Vec<bool> = classify(&paras, None, Some("Lena Vogt"), Some("en"))
+            .into_iter()
+            .map(|v| v.keep)
+            .collect();
+        assert_eq!(v, vec![true, true, false]);
+    }
+
+    #[test]
     fn promotions_after_the_article_go_but_body_prose_stays() {
         let fr = [
             "Le conseil municipal a voté mardi le budget de la ville après un long débat.",
@@ -384,7 +908,7 @@ mod tests {
             "Abonnez-vous à partir de 1 € par mois pour lire tous nos articles.",
             "Vous souhaitez réagir ? Les commentaires sont fermés pour cet article.",
         ];
-        let v: Vec<bool> = classify(&fr, None, Some("fr"))
+        let v: Vec<bool> = classify(&fr, None, None, Some("fr"))
             .into_iter()
             .map(|v| v.keep)
             .collect();
@@ -396,7 +920,7 @@ mod tests {
             "The project is expected to cost $18.6 million over two years, officials said.",
         ];
         assert!(
-            classify(&en, None, Some("en")).iter().all(|v| v.keep),
+            classify(&en, None, None, Some("en")).iter().all(|v| v.keep),
             "a price or a 'you' inside the article is prose"
         );
     }
@@ -410,6 +934,7 @@ mod tests {
     fn features_are_reported() {
         let v = classify(
             &["Follow @newsdesk and #breaking at https://x.example.com"],
+            None,
             None,
             Some("en"),
         );

@@ -375,13 +375,20 @@ pub fn structure(
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = !body_started && i < HEAD;
         let mut text = p.text;
+        // The scraper's own "date 2022-01-20 " prefix is metadata wherever the
+        // first lines put it, even after a paywall prompt that reads like prose.
+        let prefix = if i < HEAD {
+            DATE_PREFIX.captures(&text)
+        } else {
+            None
+        };
+        let prefixed = prefix.is_some();
+        if let Some((d, rest)) = prefix.and_then(|c| Some((parse_date(&c[1])?, c[2].to_string()))) {
+            out.published.get_or_insert(d);
+            text = rest;
+        }
         if in_head {
-            if let Some(c) = DATE_PREFIX.captures(&text) {
-                if let Some(d) = parse_date(&c[1]) {
-                    out.published.get_or_insert(d);
-                    text = c[2].to_string();
-                }
-            } else if out.published.is_none() {
+            if !prefixed && out.published.is_none() {
                 if let Some(d) = dateline(&text) {
                     out.published = Some(d);
                     lifted.push((p.line, text, "published"));
@@ -497,7 +504,11 @@ pub fn structure(
         Vec::new()
     };
     let verdicts = if layers.classifier {
-        apply_classifier(&mut out, &para_lines, doc_lang)
+        apply_classifier(
+            &mut out,
+            &para_lines,
+            doc_lang.or_else(|| crate::lang::guess(&sample)),
+        )
     } else {
         Vec::new()
     };
@@ -600,7 +611,8 @@ fn apply_classifier(
     lang: Option<&str>,
 ) -> Vec<(usize, String, crate::classify::Verdict)> {
     let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
-    let verdicts = crate::classify::classify(&texts, out.title.as_deref(), lang);
+    let verdicts =
+        crate::classify::classify(&texts, out.title.as_deref(), out.byline.as_deref(), lang);
     let mut kept = Vec::with_capacity(out.paragraphs.len());
     let mut judged = Vec::with_capacity(out.paragraphs.len());
     for ((text, line), v) in std::mem::take(&mut out.paragraphs)
