@@ -80,6 +80,8 @@ const SITE_MAX_COHERENCE: f32 = 0.34;
 /// ...and it is no longer than this (long paragraphs are article text that
 /// happens to discuss subscriptions or videos).
 const SITE_MAX_WORDS: usize = 45;
+/// Longer paragraphs must share even less with the story.
+const SITE_MAX_COHERENCE_LONG: f32 = 0.2;
 /// Up to this many words, two site words are enough; longer needs three.
 const SITE_SHORT_WORDS: usize = 20;
 /// A headline-shaped line of at least this many words that shares no content
@@ -724,12 +726,16 @@ pub fn classify(
         // nothing else in the document (a paywall prompt, a copyright notice).
         // Longer paragraphs need a third site word: prose about a newspaper's
         // copyright case or an app's cookies uses two of them naturally.
-        let needed = if f.words > SITE_SHORT_WORDS { 3 } else { 2 };
+        let (needed, max_coherence) = if f.words > SITE_SHORT_WORDS {
+            (3, SITE_MAX_COHERENCE_LONG)
+        } else {
+            (2, SITE_MAX_COHERENCE)
+        };
         // A short line made half of site words ("Annuncio pubblicitario") is a
         // notice whatever it shares with the story.
         let dense = f.site_words >= 2 && f.site_words * 2 >= f.words;
         if f.site_words >= needed
-            && (coherence <= SITE_MAX_COHERENCE || dense)
+            && (coherence <= max_coherence || dense)
             && f.words <= SITE_MAX_WORDS
         {
             *c = Class::Bad("site");
