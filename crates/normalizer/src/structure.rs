@@ -344,6 +344,120 @@ fn dateline(text: &str) -> Option<String> {
     parse_date(&spaced)
 }
 
+/// A line that is a date and little else: a time, a weekday, a place, "Stand:",
+/// "Publié le" ("Barcelona - Martes, 15 de febrero de 2022, 07:00"). Not a sentence.
+fn date_only(text: &str) -> bool {
+    static DATE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}[:h.]\d{2}(?:\s*(?:uhr|h|am|pm))?|\d{1,4}(?:st|nd|rd|th|er|º)?",
+        )
+        .unwrap()
+    });
+    if text.trim_end().ends_with(['!', '?']) {
+        return false;
+    }
+    let rest = DATE_PARTS.replace_all(text, " ");
+    let words: Vec<&str> = rest
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .filter(|w| month(w).is_none() && !DATE_WORDS.contains(&w.to_lowercase().as_str()))
+        .collect();
+    words.len() <= 2
+}
+
+/// Words around dates in date lines: weekdays, "published on", "at", "Uhr".
+const DATE_WORDS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "montag",
+    "dienstag",
+    "mittwoch",
+    "donnerstag",
+    "freitag",
+    "samstag",
+    "sonntag",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+    "lunedì",
+    "martedì",
+    "mercoledì",
+    "giovedì",
+    "venerdì",
+    "sabato",
+    "domenica",
+    "segunda",
+    "terça",
+    "quarta",
+    "quinta",
+    "sexta",
+    "feira",
+    "maandag",
+    "dinsdag",
+    "woensdag",
+    "donderdag",
+    "vrijdag",
+    "zaterdag",
+    "zondag",
+    "published",
+    "updated",
+    "posted",
+    "on",
+    "at",
+    "stand",
+    "uhr",
+    "um",
+    "am",
+    "vom",
+    "publié",
+    "le",
+    "à",
+    "mis",
+    "jour",
+    "publicado",
+    "el",
+    "a",
+    "las",
+    "de",
+    "actualizado",
+    "pubblicato",
+    "il",
+    "alle",
+    "aggiornato",
+    "ore",
+    "atualizado",
+    "em",
+    "às",
+    "gepubliceerd",
+    "bijgewerkt",
+    "om",
+    "op",
+    "h",
+    "pm",
+    "utc",
+    "gmt",
+    "cet",
+    "cest",
+    "et",
+    "est",
+];
+
 /// Menus and breadcrumbs look like short headlines; their separators give them away.
 fn menu_like(text: &str) -> bool {
     text.split_whitespace()
@@ -372,6 +486,14 @@ pub fn structure(
     let mut lifted: Vec<(usize, String, &'static str)> = Vec::new();
     let mut memory_keys: Vec<u64> = Vec::new();
     let mut body_started = false;
+    // Prose above any headline-shaped line is more often a banner (consent,
+    // paywall, "please refresh") than the article: the body starts at prose after
+    // a title candidate, or at the second prose paragraph.
+    let mut candidate_seen = false;
+    let mut prose_seen = 0;
+    // A standfirst under the title is prose, and the byline and date often
+    // follow it: they are looked for until the next prose paragraph.
+    let mut prose_in_body = 0;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = !body_started && i < HEAD;
         let mut text = p.text;
@@ -386,6 +508,29 @@ pub fn structure(
         if let Some((d, rest)) = prefix.and_then(|c| Some((parse_date(&c[1])?, c[2].to_string()))) {
             out.published.get_or_insert(d);
             text = rest;
+        }
+        // After the standfirst, only a line that is nothing but a date (with a
+        // time, a weekday, a place) is lifted: prose there may mention dates.
+        let after_lead = body_started && i < HEAD && prose_in_body < 2;
+        if after_lead {
+            if !prefixed && out.published.is_none() && date_only(&text) {
+                if let Some(d) = dateline(&text) {
+                    out.published = Some(d);
+                    lifted.push((p.line, text, "published"));
+                    continue;
+                }
+            }
+            if TIMELINE.is_match(&text) {
+                lifted.push((p.line, text, "time"));
+                continue;
+            }
+            if out.byline.is_none() && word_count(&text) <= 12 {
+                if let Some(c) = BYLINE.captures(&text) {
+                    out.byline = Some(c[1].trim().to_string());
+                    lifted.push((p.line, text, "byline"));
+                    continue;
+                }
+            }
         }
         if in_head {
             if !prefixed && out.published.is_none() {
@@ -443,8 +588,13 @@ pub fn structure(
             }
         }
         // Prose starts the body; menus and short banners above the title do not.
+        candidate_seen |= candidate;
         if !candidate && !menu_like(&text) && word_count(&text) >= 8 {
-            body_started = true;
+            prose_seen += 1;
+            body_started |= candidate_seen || prose_seen >= 2;
+            if body_started {
+                prose_in_body += 1;
+            }
         }
         kept.push((p.line, text, candidate, provisional));
     }
@@ -684,6 +834,51 @@ mod tests {
             s.paragraphs,
             vec!["The storm arrived on Monday. It was bad."]
         );
+    }
+
+    #[test]
+    fn byline_and_date_after_the_standfirst_and_a_banner_above_the_title() {
+        let rules =
+            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
+        let s = structure(
+            "Please refresh the page or navigate to another page on the site to log in.\n\
+             Energy bills to rise as price cap hits record high\n\
+             Millions of households will see their gas and electricity costs jump from April.\n\
+             By Harriet Lowe\n\
+             Thursday 03 February 2022 15:02\n\
+             The regulator blamed a record rise in wholesale gas prices over six months.\n\
+             On 1 April 2022 the cap rises.\n",
+            &rules,
+            Layers {
+                classifier: false,
+                explain: false,
+            },
+            None,
+        );
+        assert_eq!(
+            s.title.as_deref(),
+            Some("Energy bills to rise as price cap hits record high")
+        );
+        assert_eq!(s.byline.as_deref(), Some("Harriet Lowe"));
+        assert_eq!(s.published.as_deref(), Some("2022-02-03"));
+        // A date inside a sentence of the body is not metadata.
+        assert_eq!(
+            s.paragraphs.last().unwrap(),
+            "On 1 April 2022 the cap rises."
+        );
+        assert_eq!(s.paragraphs.len(), 4);
+    }
+
+    #[test]
+    fn date_only_lines() {
+        assert!(date_only(
+            "Barcelona - Martes, 15 de febrero de 2022, 07:00"
+        ));
+        assert!(date_only("Stand: 19.02.2022 09:12 Uhr"));
+        assert!(date_only("3. 2. 2022"));
+        assert!(!date_only(
+            "Le 13 janvier 2022, les enseignants ont défilé."
+        ));
     }
 
     #[test]
