@@ -10,6 +10,7 @@
 //! own edge; the stopword lists come from the `stop-words` crate (Stopwords ISO).
 
 use crate::rules::ends_terminated;
+use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
@@ -39,9 +40,15 @@ pub struct Features {
     /// when it has no content word. Article text, headings included, talks about
     /// the story; teasers for other stories and site notices do not.
     pub coherence: Option<f32>,
-    /// Names the author of the byline: a bio or a disclosure when it stands after
-    /// the article text.
+    /// Names the author of the byline, or reads like a staff bio ("Lena Vogt ist
+    /// Redakteurin …"): a bio or a disclosure when it stands after the article.
     pub names_author: bool,
+    /// Shaped like a picture credit or caption credit: "Foto: Jan Zwiers",
+    /// "© Frank Koch", "… in north London (Getty Images)".
+    pub credit: bool,
+    /// An item of a fact list: short, with a figure, a colon or a quoted title
+    /// ("Boston: 23.6 inches", "« Annette » de Leos Carax").
+    pub list_item: bool,
 }
 
 /// The classifier's decision on one paragraph.
@@ -63,6 +70,8 @@ enum Class {
     Short,
     /// A short line without terminal punctuation: a heading if article text follows.
     Heading,
+    /// An item of a fact list right after article text.
+    Fact,
 }
 
 /// Longest heading, in words; longer lines without terminal punctuation are
@@ -480,6 +489,29 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
         .count()
 }
 
+/// Picture credits and caption credits. Hand-written: these shapes hold across
+/// languages and sites, and the rule packs see lines with punctuation folded
+/// away, so "Foto: Jan Zwiers" would there read like a heading.
+static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)\s*:)|\((?:[^()]*\b(?:foto|photo|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archivo|archivio|ap photo|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
+    )
+    .unwrap()
+});
+
+/// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
+static BIO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|writer|autor|autorin|auteur|autore|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
+    )
+    .unwrap()
+});
+
+/// Longest picture credit or captioned credit, in words.
+const CREDIT_MAX_WORDS: usize = 22;
+/// Longest item of a fact list, in words.
+const LIST_ITEM_MAX_WORDS: usize = 8;
+
 /// A cheap stem: the first five letters. Enough to match "Ukraine" with
 /// "Ukrainian" and "cambia" with "cambiamenti" across a document; a real
 /// stemmer would cost a dependency for little gain at this level.
@@ -641,10 +673,17 @@ pub fn features(text: &str, cx: &Context) -> Features {
         addresses_reader: addresses_reader(text, lang),
         site_words: cue_count(&words, lang),
         coherence: coherence(&words, cx, true),
-        names_author: !cx.author.is_empty()
-            && text
-                .split(|c: char| !c.is_alphabetic() && c != '-')
-                .any(|w| cx.author.iter().any(|a| a == w)),
+        names_author: BIO.is_match(text)
+            || (!cx.author.is_empty()
+                && text
+                    .split(|c: char| !c.is_alphabetic() && c != '-')
+                    .any(|w| cx.author.iter().any(|a| a == w))),
+        credit: words.len() <= CREDIT_MAX_WORDS && CREDIT.is_match(text.trim()),
+        // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
+        // teaser's shape too.
+        list_item: words.len() <= LIST_ITEM_MAX_WORDS
+            && (text.chars().any(|c| c.is_ascii_digit())
+                || text.starts_with(['«', '"', '“', '„', '‘', '\''])),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -660,6 +699,9 @@ pub fn features(text: &str, cx: &Context) -> Features {
 fn initial(f: &Features) -> Class {
     if f.link_density > 0.3 {
         return Class::Bad("links");
+    }
+    if f.credit {
+        return Class::Bad("credit");
     }
     // "Home › World › Europe", "E-Paper | Abo | Login": menu separators between few words.
     if f.separators >= 2 && f.words <= 3 * f.separators + 6 && !f.terminated {
@@ -749,16 +791,26 @@ pub fn classify(
         }
     }
 
-    // Runs of headline-shaped lines are lists, wherever they stand.
+    // Runs of headline-shaped lines are lists (menus, "most read"), wherever they
+    // stand; except short items with figures, colons or quoted titles right after
+    // article text: results, nominees, measures, part of the story.
     let mut i = 0;
     while i < class.len() {
         let mut j = i;
         while j < class.len() && class[j] == Class::Heading {
             j += 1;
         }
+        let facts = feats[i..j].iter().filter(|f| f.list_item).count();
+        // "Os grupos que mais subiram:" introduces the list: a short sentence.
+        let after_prose = i > 0 && matches!(class[i - 1], Class::Good | Class::Short);
         if j - i >= LIST_RUN {
+            let keep = after_prose && 3 * facts >= 2 * (j - i);
             for c in &mut class[i..j] {
-                *c = Class::Bad("list");
+                *c = if keep {
+                    Class::Fact
+                } else {
+                    Class::Bad("list")
+                };
             }
         }
         i = j.max(i + 1);
@@ -790,8 +842,26 @@ pub fn classify(
     }
     let first_good = class.iter().position(|c| *c == Class::Good);
     let last_good = class.iter().rposition(|c| *c == Class::Good);
-    let mut out = Vec::with_capacity(paras.len());
+    let mut out: Vec<Verdict> = Vec::with_capacity(paras.len());
+    // A plain short sentence (no site words, not speaking to the reader) goes on
+    // the article's text when the line before it was kept as text: the short
+    // closing sentences of a "What to do" section, after its heading.
+    // Questions are left out: "Is this the cosiest pub in England?" is a teaser.
+    let plain = |k: usize| {
+        let f = &feats[k];
+        let question = paras[k]
+            .trim_end_matches(['"', '\'', '”', '’', '»', ')', ' '])
+            .ends_with('?');
+        f.terminated && !question && f.site_words == 0 && !f.addresses_reader
+    };
     for (i, (c, f)) in class.iter().zip(&feats).enumerate() {
+        let chained = (0..i)
+            .rev()
+            .find(|&k| !matches!(class[k], Class::Bad(_)))
+            .is_some_and(|k| out[k].keep);
+        let next = (i + 1..class.len()).find(|&k| !matches!(class[k], Class::Bad(_)));
+        let text_after =
+            next.is_some_and(|k| class[k] == Class::Good || (class[k] == Class::Short && plain(k)));
         let good_before = class[..i]
             .iter()
             .rev()
@@ -813,15 +883,24 @@ pub fn classify(
                     "site" => "bad: the site's own notice (site words, unrelated to the story)",
                     "teaser" => "bad: headline about nothing in the article (teaser)",
                     "bio" => "bad: names the author after the article text (bio)",
+                    "credit" => "bad: picture credit or caption credit",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
             Class::Heading if good_after && (inside || good_before) => {
                 (true, "heading: short line inside the article text")
             }
+            Class::Heading if chained && text_after => {
+                (true, "heading: over a section of short sentences")
+            }
             Class::Heading => (false, "bad: short line outside the article text"),
+            Class::Fact if chained => (true, "list item: figures or titles after article text"),
+            Class::Fact => (false, "bad: list item outside the article text"),
             Class::Short if good_before || good_after || inside => {
                 (true, "short sentence next to article text")
+            }
+            Class::Short if chained && plain(i) => {
+                (true, "short sentence continuing kept article text")
             }
             Class::Short => (false, "bad: short sentence outside the article text"),
         };

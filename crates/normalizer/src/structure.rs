@@ -168,7 +168,7 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     // "By Jane Doe", "Von Max Muster und Erika Muster", "Par Jean Dupont, AFP".
     Regex::new(
-        r"^(?i:by|von|par|por|di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?$",
+        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?$",
     )
     .unwrap()
 });
@@ -365,6 +365,28 @@ fn date_only(text: &str) -> bool {
     words.len() <= 2
 }
 
+/// "Harriet Lowe", "Jan de Vries", "Uxía Rivas-Paz": two to four name words.
+fn name_like(text: &str) -> bool {
+    const PARTICLES: &[&str] = &[
+        "van", "von", "de", "der", "den", "da", "di", "del", "dos", "das", "la", "le", "du", "ten",
+        "ter",
+    ];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && words
+            .first()
+            .is_some_and(|w| w.starts_with(char::is_uppercase))
+        && words
+            .last()
+            .is_some_and(|w| w.starts_with(char::is_uppercase))
+        && words.iter().all(|w| {
+            PARTICLES.contains(w)
+                || (w.starts_with(char::is_uppercase)
+                    && w.chars()
+                        .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.')))
+        })
+}
+
 /// Words around dates in date lines: weekdays, "published on", "at", "Uhr".
 const DATE_WORDS: &[&str] = &[
     "monday",
@@ -494,6 +516,9 @@ pub fn structure(
     // A standfirst under the title is prose, and the byline and date often
     // follow it: they are looked for until the next prose paragraph.
     let mut prose_in_body = 0;
+    // A bare name ("Harriet Lowe") is a byline when a date line is next to it.
+    let dated: Vec<bool> = paras.iter().map(|p| date_only(&p.text)).collect();
+    let mut lifted_date_at = None;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = !body_started && i < HEAD;
         let mut text = p.text;
@@ -512,11 +537,24 @@ pub fn structure(
         // After the standfirst, only a line that is nothing but a date (with a
         // time, a weekday, a place) is lifted: prose there may mention dates.
         let after_lead = body_started && i < HEAD && prose_in_body < 2;
+        let next_to_date =
+            dated.get(i + 1).copied().unwrap_or(false) || (i > 0 && lifted_date_at == Some(i - 1));
+        if (in_head || after_lead)
+            && out.byline.is_none()
+            && next_to_date
+            && name_like(&text)
+            && !BYLINE.is_match(&text)
+        {
+            out.byline = Some(text.trim().to_string());
+            lifted.push((p.line, text, "byline"));
+            continue;
+        }
         if after_lead {
             if !prefixed && out.published.is_none() && date_only(&text) {
                 if let Some(d) = dateline(&text) {
                     out.published = Some(d);
                     lifted.push((p.line, text, "published"));
+                    lifted_date_at = Some(i);
                     continue;
                 }
             }
@@ -537,6 +575,7 @@ pub fn structure(
                 if let Some(d) = dateline(&text) {
                     out.published = Some(d);
                     lifted.push((p.line, text, "published"));
+                    lifted_date_at = Some(i);
                     continue;
                 }
             }
