@@ -140,7 +140,7 @@ fn reader_words(lang: &str) -> &'static [&'static str] {
             "usted", "ustedes", "tú", "tu", "tus", "te", "os", "vuestro", "vuestra",
         ],
         "it" => &[
-            "ti", "tuo", "tua", "tuoi", "tue", "voi", "vostro", "vostra", "vi",
+            "ti", "te", "tuo", "tua", "tuoi", "tue", "voi", "vostro", "vostra", "vi",
         ],
         "pt" => &["você", "vocês", "teu", "tua", "te", "seu", "sua"],
         "nl" => &["je", "jij", "jouw", "u", "uw", "jullie"],
@@ -230,6 +230,8 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "articles",
             "story",
             "access",
+            "inbox",
+            "newsroom",
         ],
         "de" => &[
             "abo",
@@ -272,6 +274,10 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "datenschutz*",
             "privacy",
             "probemonat",
+            "journalismus",
+            "mail",
+            "e-mail",
+            "push",
             "gratis",
         ],
         "fr" => &[
@@ -319,6 +325,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "offre",
             "gratuit*",
             "illimité",
+            "journalisme",
         ],
         "es" => &[
             "suscri*",
@@ -351,6 +358,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "síguenos",
             "sigue",
             "periodista",
+            "periodismo",
             "redact*",
             "apoya",
             "hazte",
@@ -389,6 +397,8 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "condividi",
             "seguici",
             "giornalista",
+            "giornalismo",
+            "donazione",
             "redazione",
             "sostieni",
             "contributo",
@@ -430,6 +440,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "partilh*",
             "siga",
             "jornalista",
+            "jornalismo",
             "apoie",
             "grátis",
             "notícias",
@@ -474,6 +485,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "onbeperkt",
             "toegang",
             "tipknop",
+            "journalistiek",
         ],
         _ => &[],
     }
@@ -776,10 +788,10 @@ pub fn classify(
         // A short line made half of site words ("Annuncio pubblicitario") is a
         // notice whatever it shares with the story.
         let dense = f.site_words >= 2 && f.site_words * 2 >= f.words;
-        if f.site_words >= needed
-            && (coherence <= max_coherence || dense)
-            && f.words <= SITE_MAX_WORDS
-        {
+        // Speaking to the reader counts as one site word: "Hören Sie den
+        // Morgen-Podcast", "Get the rundown in your inbox".
+        let site = f.site_words + usize::from(f.addresses_reader);
+        if site >= needed && (coherence <= max_coherence || dense) && f.words <= SITE_MAX_WORDS {
             *c = Class::Bad("site");
         // A headline about something the article never mentions: a teaser.
         } else if *c == Class::Heading
