@@ -407,6 +407,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "gratis",
             "offerta",
             "illimitato",
+            "gratuito",
         ],
         "pt" => &[
             "assin*",
@@ -434,6 +435,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "aplicativo",
             "baixe",
             "leia",
+            "ler",
             "veja",
             "artigo",
             "compartilh*",
@@ -485,20 +487,41 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "onbeperkt",
             "toegang",
             "tipknop",
+            "bekijk",
+            "beelden",
+            "redactie",
             "journalistiek",
         ],
         _ => &[],
     }
 }
 
+/// Platforms sites point readers to, in every language.
+const PLATFORM_WORDS: &[&str] = &[
+    "whatsapp",
+    "telegram",
+    "facebook",
+    "twitter",
+    "instagram",
+    "tiktok",
+    "youtube",
+    "linkedin",
+];
+
 fn cue_count(words: &[String], lang: Option<&str>) -> usize {
     let cues = lang.map(cue_words).unwrap_or(&[]);
-    cues.iter()
-        .filter(|c| match c.strip_suffix('*') {
-            Some(stem) => words.iter().any(|w| w.starts_with(stem)),
-            None => words.iter().any(|w| w == *c),
-        })
-        .count()
+    let platforms = PLATFORM_WORDS
+        .iter()
+        .filter(|p| words.iter().any(|w| w == *p))
+        .count();
+    platforms
+        + cues
+            .iter()
+            .filter(|c| match c.strip_suffix('*') {
+                Some(stem) => words.iter().any(|w| w.starts_with(stem)),
+                None => words.iter().any(|w| w == *c),
+            })
+            .count()
 }
 
 /// Picture credits and caption credits. Hand-written: these shapes hold across
@@ -506,10 +529,21 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)\s*:)|\((?:[^()]*\b(?:foto|photo|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archivo|archivio|ap photo|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)\s*:)|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
     )
     .unwrap()
 });
+
+/// Site words in a line, plus one if it speaks to the reader: two or more and the
+/// line is the site talking (used to keep promotions from becoming the title).
+pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
+    cue_count(&words_of(text), lang) + usize::from(addresses_reader(text, lang))
+}
+
+/// Is this line shaped like a picture credit?
+pub fn is_credit(text: &str) -> bool {
+    text.split_whitespace().count() <= CREDIT_MAX_WORDS && CREDIT.is_match(text.trim())
+}
 
 /// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
 static BIO: LazyLock<Regex> = LazyLock::new(|| {
@@ -690,7 +724,7 @@ pub fn features(text: &str, cx: &Context) -> Features {
                 && text
                     .split(|c: char| !c.is_alphabetic() && c != '-')
                     .any(|w| cx.author.iter().any(|a| a == w))),
-        credit: words.len() <= CREDIT_MAX_WORDS && CREDIT.is_match(text.trim()),
+        credit: is_credit(text),
         // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
         // teaser's shape too.
         list_item: words.len() <= LIST_ITEM_MAX_WORDS

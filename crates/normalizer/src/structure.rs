@@ -54,6 +54,17 @@ struct Para {
     text: String,
 }
 
+/// A headline this long right above a longer candidate is the title.
+const TITLE_MIN_WORDS: usize = 5;
+
+/// "Now playing 02:11", "Écouter - 03:12": player time stamps, not headlines.
+static CLOCK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{1,2}:\d{2}\b").unwrap());
+
+/// Two sentences on one line ("… 80 posti. Investimento da 14 milioni") make a
+/// standfirst or a promotion, not a headline.
+static SENTENCE_BREAK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\p{Ll}[.!?] \p{Lu}").unwrap());
+
 /// How many leading paragraphs may hold the title, byline or a dateline.
 const HEAD: usize = 10;
 const TITLE_MAX_WORDS: usize = 30;
@@ -637,18 +648,40 @@ pub fn structure(
         }
         kept.push((p.line, text, candidate, provisional));
     }
-    // The title is the longest candidate (the first of equals) that no caption or
-    // teaser rule describes, else the first candidate; text must follow it.
-    let longest = kept
+    // The title is the first headline of some length that no caption or teaser
+    // rule describes and that is not a credit, a player's time stamp or two
+    // sentences: a standfirst without a final period often follows it and is
+    // longer. Else the longest such candidate, else the first candidate; text
+    // must follow it.
+    let class_lang = doc_lang.or_else(|| crate::lang::guess(&sample));
+    let plausible = |t: &str| {
+        !crate::classify::is_credit(t)
+            && !CLOCK.is_match(t)
+            && !SENTENCE_BREAK.is_match(t)
+            && !t.contains(" / ")
+            && crate::classify::site_signal(t, class_lang) < 2
+    };
+    let usable: Vec<usize> = kept
         .iter()
         .enumerate()
-        .filter(|(_, (_, t, c, p))| *c && p.is_none() && word_count(t) >= 2)
-        .max_by_key(|(i, (_, t, _, _))| (word_count(t), std::cmp::Reverse(*i)))
-        .map(|(i, _)| i);
+        .filter(|(_, (_, t, c, p))| *c && p.is_none() && word_count(t) >= 2 && plausible(t))
+        .map(|(i, _)| i)
+        .collect();
+    let longest = usable
+        .iter()
+        .copied()
+        .max_by_key(|&i| (word_count(&kept[i].1), std::cmp::Reverse(i)));
+    // A headline right above the longest candidate is the title and the longest
+    // its standfirst.
     let title_at = longest
+        .map(|i| match i.checked_sub(1) {
+            Some(h) if usable.contains(&h) && word_count(&kept[h].1) >= TITLE_MIN_WORDS => h,
+            _ => i,
+        })
         .or_else(|| {
-            kept.iter()
-                .position(|(_, _, c, p)| *c && p.as_ref().is_none_or(|r| r.kind != "learned"))
+            kept.iter().position(|(_, t, c, p)| {
+                *c && p.as_ref().is_none_or(|r| r.kind != "learned") && plausible(t)
+            })
         })
         .filter(|i| i + 1 < kept.len());
     if let Some(i) = title_at {
@@ -693,11 +726,7 @@ pub fn structure(
         Vec::new()
     };
     let verdicts = if layers.classifier {
-        apply_classifier(
-            &mut out,
-            &para_lines,
-            doc_lang.or_else(|| crate::lang::guess(&sample)),
-        )
+        apply_classifier(&mut out, &para_lines, class_lang)
     } else {
         Vec::new()
     };
