@@ -46,9 +46,11 @@ pub struct Features {
     /// Shaped like a picture credit or caption credit: "Foto: Jan Zwiers",
     /// "© Frank Koch", "… in north London (Getty Images)".
     pub credit: bool,
-    /// An item of a fact list: short, with a figure, a colon or a quoted title
-    /// ("Boston: 23.6 inches", "« Annette » de Leos Carax").
+    /// An item of a fact list: short, with a figure, a bracket or a quoted title
+    /// ("Boston: 23.6 inches", "« Annette » de Leos Carax"), or a bullet.
     pub list_item: bool,
+    /// Starts with a bullet ("- ", "• ", "* ", "– ").
+    pub bullet: bool,
 }
 
 /// The classifier's decision on one paragraph.
@@ -529,7 +531,7 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)\s*:)|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
     )
     .unwrap()
 });
@@ -540,10 +542,30 @@ pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
     cue_count(&words_of(text), lang) + usize::from(addresses_reader(text, lang))
 }
 
+fn bullet(text: &str) -> bool {
+    ["- ", "• ", "* ", "– ", "· ", "▪ "]
+        .iter()
+        .any(|b| text.starts_with(b))
+}
+
 /// Is this line shaped like a picture credit?
 pub fn is_credit(text: &str) -> bool {
-    text.split_whitespace().count() <= CREDIT_MAX_WORDS && CREDIT.is_match(text.trim())
+    let t = text.trim();
+    let words = t.split_whitespace().count();
+    words <= CREDIT_MAX_WORDS && CREDIT.is_match(t)
+        // Short, no sentence: names joined by a slash or a dash. (A name in
+        // capitals alone could as well be a heading in capitals.)
+        || (words <= 6
+            && !ends_terminated(t)
+            && (t.contains('/') || t.contains(" - ") || t.contains(" – "))
+            && AGENCY_CREDIT.is_match(t))
 }
+
+/// Agency and archive credits without a label: "MIGUEL FARIA/LUSA",
+/// "AFP/Archives - Joël Sagnard", "EUROPA PRESS - Archivo", "DDM - Michel Viala".
+static AGENCY_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\p{Lu}[\p{L}.'’\- ]{0,40}(?:/| - | – )\s*\p{Lu}[\p{L}.'’\- ]{0,40}$").unwrap()
+});
 
 /// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
 static BIO: LazyLock<Regex> = LazyLock::new(|| {
@@ -555,6 +577,8 @@ static BIO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Longest picture credit or captioned credit, in words.
 const CREDIT_MAX_WORDS: usize = 22;
+/// Longest picture caption, in words.
+const CAPTION_MAX_WORDS: usize = 40;
 /// Longest item of a fact list, in words.
 const LIST_ITEM_MAX_WORDS: usize = 8;
 
@@ -727,9 +751,12 @@ pub fn features(text: &str, cx: &Context) -> Features {
         credit: is_credit(text),
         // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
         // teaser's shape too.
-        list_item: words.len() <= LIST_ITEM_MAX_WORDS
-            && (text.chars().any(|c| c.is_ascii_digit())
-                || text.starts_with(['«', '"', '“', '„', '‘', '\''])),
+        list_item: bullet(text)
+            || (words.len() <= LIST_ITEM_MAX_WORDS
+                && (text.chars().any(|c| c.is_ascii_digit())
+                    || text.contains('(')
+                    || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
+        bullet: bullet(text),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -760,7 +787,8 @@ fn initial(f: &Features) -> Class {
         }
         return Class::Short;
     }
-    if f.words > HEADING_MAX_WORDS {
+    // A bullet without a period is a list item, however long.
+    if f.words > HEADING_MAX_WORDS && !f.bullet {
         return Class::Bad("caption");
     }
     Class::Heading
@@ -829,11 +857,28 @@ pub fn classify(
             *c = Class::Bad("site");
         // A headline about something the article never mentions: a teaser.
         } else if *c == Class::Heading
+            && !f.list_item
             && coherence == 0.0
             && f.words >= TEASER_MIN_WORDS
             && f.title_similarity == 0.0
         {
             *c = Class::Bad("teaser");
+        }
+    }
+
+    // A line right above a picture credit is the picture's caption ("Barcos
+    // amarrados en el puerto de Malpica, este jueves." / "ANA GARCÍA/EFE"), and
+    // so is a headline-shaped line right below one.
+    for i in 0..class.len() {
+        let credit_below = feats.get(i + 1).is_some_and(|f| f.credit);
+        let credit_above = i > 0 && feats[i - 1].credit && !feats[i].terminated;
+        if (credit_below || credit_above)
+            && !feats[i].credit
+            && feats[i].words <= CAPTION_MAX_WORDS
+            // Prose next to a credit is as often the article resuming.
+            && matches!(class[i], Class::Short | Class::Heading)
+        {
+            class[i] = Class::Bad("pictured");
         }
     }
 
@@ -930,6 +975,7 @@ pub fn classify(
                     "teaser" => "bad: headline about nothing in the article (teaser)",
                     "bio" => "bad: names the author after the article text (bio)",
                     "credit" => "bad: picture credit or caption credit",
+                    "pictured" => "bad: caption next to a picture credit",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
