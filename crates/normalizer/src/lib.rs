@@ -350,6 +350,22 @@ mod tests {
     }
 
     #[test]
+    fn a_hard_wrapped_paragraph_is_joined_with_its_hyphenation() {
+        let text = "Bezirk plant autofreie Straßen\n\n\
+            Das Bezirksamt will vier Straßen zwischen Frankfurter Allee und dem\n\
+            Bahngelände für den Durchgangsverkehr sperren, um die Verkehrs-\n\
+            wende im Kleinen zu erproben. Anwohner sind geteilter Meinung,\n\
+            die Versammlung dauerte bis spät in den Abend hinein.\n";
+        let n = normalize(text.as_bytes(), "a.txt", &RuleSet::builtin()).unwrap();
+        assert!(
+            n.body.contains("um die Verkehrswende im Kleinen"),
+            "{}",
+            n.body
+        );
+        assert!(!n.body.contains('\n'), "one paragraph: {}", n.body);
+    }
+
+    #[test]
     fn only_boilerplate_is_no_content() {
         let rules = RuleSet::builtin();
         let e = normalize(

@@ -81,11 +81,8 @@ fn paragraphs(text: &str) -> Vec<Para> {
             return;
         }
         if looks_wrapped(block) {
-            let text = block
-                .iter()
-                .map(|(_, l)| l.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+            let lines: Vec<&str> = block.iter().map(|(_, l)| l.as_str()).collect();
+            let text = join_wrapped(&lines, text);
             out.push(Para {
                 line: block[0].0,
                 text,
@@ -110,6 +107,57 @@ fn paragraphs(text: &str) -> Vec<Para> {
         }
     }
     flush(&mut block, &mut out);
+    out
+}
+
+/// Joins the lines of a hard-wrapped paragraph. A word split by a hyphen at a line
+/// end is joined only where that is clearly a typesetting break: the next line
+/// goes on in lowercase, the next word is not a conjunction ("Ein- und
+/// Ausgang"), and the document does not spell the word with a hyphen elsewhere
+/// ("well-known"). Before a capital ("Nord-Süd") the hyphen stays and the
+/// halves are joined; a dash after a space (" -") is punctuation.
+fn join_wrapped(lines: &[&str], doc: &str) -> String {
+    const CONJUNCTIONS: &[&str] = &[
+        "und", "oder", "bis", "sowie", "and", "or", "to", "et", "ou", "y", "o", "e", "ed", "en",
+        "of",
+    ];
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        let prev = lines[i - 1];
+        let split = prev
+            .strip_suffix('-')
+            .filter(|head| head.chars().last().is_some_and(char::is_alphabetic));
+        let next_word: &str = line
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        match split {
+            Some(head) if line.starts_with(char::is_lowercase) => {
+                let head_word = head
+                    .rsplit(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or("");
+                let hyphenated = format!("{head_word}-{next_word}");
+                if CONJUNCTIONS.contains(&next_word) {
+                    out.push(' ');
+                } else if !head_word.is_empty() && doc.contains(hyphenated.as_str()) {
+                    // Spelled with a hyphen elsewhere: a compound, keep it.
+                } else {
+                    out.pop();
+                }
+                out.push_str(line);
+            }
+            Some(_) if line.starts_with(char::is_uppercase) => out.push_str(line),
+            _ => {
+                out.push(' ');
+                out.push_str(line);
+            }
+        }
+    }
     out
 }
 
@@ -935,6 +983,36 @@ mod tests {
             "On 1 April 2022 the cap rises."
         );
         assert_eq!(s.paragraphs.len(), 4);
+    }
+
+    #[test]
+    fn hyphenation_at_line_ends_is_joined_only_where_clearly_a_break() {
+        let doc = "The well-known case\n";
+        assert_eq!(
+            join_wrapped(&["Die Verkehrs-", "wende im Kiez"], doc),
+            "Die Verkehrswende im Kiez"
+        );
+        assert_eq!(
+            join_wrapped(&["Ein- und Aus-", "gang"], doc),
+            "Ein- und Ausgang"
+        );
+        assert_eq!(
+            join_wrapped(&["Ein-", "und Ausgang"], doc),
+            "Ein- und Ausgang"
+        );
+        assert_eq!(
+            join_wrapped(&["the Nord-", "Süd axis"], doc),
+            "the Nord-Süd axis"
+        );
+        assert_eq!(
+            join_wrapped(&["a well-", "known case"], doc),
+            "a well-known case"
+        );
+        assert_eq!(
+            join_wrapped(&["it rained -", "hard"], doc),
+            "it rained - hard"
+        );
+        assert_eq!(join_wrapped(&["plain", "lines"], doc), "plain lines");
     }
 
     #[test]
