@@ -27,6 +27,8 @@ pub struct Features {
     pub digit_ratio: f32,
     /// Standalone menu separators (`|`, `›`, `»`, `•`, `·`, `>`).
     pub separators: usize,
+    /// Of those, breadcrumb arrows (`›`, `>`; `»` closes French quotes).
+    pub arrows: usize,
     /// Share of the paragraph's words that also occur in the title.
     pub title_similarity: f32,
     /// Speaks to the reader ("you", "Sie", "vous"…) outside quotation marks, or
@@ -233,6 +235,11 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "story",
             "access",
             "inbox",
+            "affiliate*",
+            "commission",
+            "refresh",
+            "logged",
+            "browser",
             "newsroom",
         ],
         "de" => &[
@@ -276,6 +283,10 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "datenschutz*",
             "privacy",
             "probemonat",
+            "kostenlos",
+            "handy",
+            "affiliate*",
+            "provision",
             "journalismus",
             "mail",
             "e-mail",
@@ -328,6 +339,8 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "gratuit*",
             "illimité",
             "journalisme",
+            "écoutez",
+            "regardez",
         ],
         "es" => &[
             "suscri*",
@@ -349,6 +362,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "foto*",
             "galería",
             "escucha",
+            "pódcast*",
             "podcast*",
             "app",
             "descarg*",
@@ -367,7 +381,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "gratis",
             "exclusivos",
             "contenidos",
-            "oferta",
+            "oferta*",
             "ilimitado",
         ],
         "it" => &[
@@ -445,6 +459,8 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "siga",
             "jornalista",
             "jornalismo",
+            "donativo",
+            "contribu*",
             "apoie",
             "grátis",
             "notícias",
@@ -493,6 +509,7 @@ fn cue_words(lang: &str) -> &'static [&'static str] {
             "beelden",
             "redactie",
             "journalistiek",
+            "probeer",
         ],
         _ => &[],
     }
@@ -552,7 +569,9 @@ fn bullet(text: &str) -> bool {
 pub fn is_credit(text: &str) -> bool {
     let t = text.trim();
     let words = t.split_whitespace().count();
-    words <= CREDIT_MAX_WORDS && CREDIT.is_match(t)
+    (words <= CREDIT_MAX_WORDS && CREDIT.is_match(t))
+        // "© 2022 Europa Press. Está expresamente prohibida la redistribución …"
+        || (words <= COPYRIGHT_MAX_WORDS && t.starts_with('©'))
         // Short, no sentence: names joined by a slash or a dash. (A name in
         // capitals alone could as well be a heading in capitals.)
         || (words <= 6
@@ -577,6 +596,8 @@ static BIO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Longest picture credit or captioned credit, in words.
 const CREDIT_MAX_WORDS: usize = 22;
+/// Longest copyright notice starting with ©, in words.
+const COPYRIGHT_MAX_WORDS: usize = 60;
 /// Longest picture caption, in words.
 const CAPTION_MAX_WORDS: usize = 40;
 /// Longest item of a fact list, in words.
@@ -730,6 +751,7 @@ pub fn features(text: &str, cx: &Context) -> Features {
         .iter()
         .filter(|t| matches!(**t, "|" | "›" | "»" | "•" | "·" | ">"))
         .count();
+    let arrows = tokens.iter().filter(|t| matches!(**t, "›" | ">")).count();
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
     let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
     Features {
@@ -740,6 +762,7 @@ pub fn features(text: &str, cx: &Context) -> Features {
         link_density: links as f32 / tokens.len().max(1) as f32,
         digit_ratio: digits / chars,
         separators,
+        arrows,
         addresses_reader: addresses_reader(text, lang),
         site_words: cue_count(&words, lang),
         coherence: coherence(&words, cx, true),
@@ -779,6 +802,14 @@ fn initial(f: &Features) -> Class {
     // "Home › World › Europe", "E-Paper | Abo | Login": menu separators between few words.
     if f.separators >= 2 && f.words <= 3 * f.separators + 6 && !f.terminated {
         return Class::Bad("menu");
+    }
+    // "Culture › Cinéma": one breadcrumb arrow between a few words.
+    if f.arrows >= 1 && f.words <= 5 && !f.terminated {
+        return Class::Bad("menu");
+    }
+    // "07:58", "12.03.": a time stamp or a number alone (live blogs, galleries).
+    if f.words == 0 {
+        return Class::Bad("stamp");
     }
     if f.terminated {
         let wordy = f.stopword_density.is_none_or(|d| d >= GOOD_MIN_STOPWORDS);
@@ -975,6 +1006,7 @@ pub fn classify(
                     "teaser" => "bad: headline about nothing in the article (teaser)",
                     "bio" => "bad: names the author after the article text (bio)",
                     "credit" => "bad: picture credit or caption credit",
+                    "stamp" => "bad: a time stamp or number alone",
                     "pictured" => "bad: caption next to a picture credit",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
