@@ -560,9 +560,11 @@ pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
 }
 
 fn bullet(text: &str) -> bool {
+    static NUMBERED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,2}[.)] \S").unwrap());
     ["- ", "• ", "* ", "– ", "· ", "▪ "]
         .iter()
         .any(|b| text.starts_with(b))
+        || NUMBERED.is_match(text)
 }
 
 /// Is this line shaped like a picture credit?
@@ -844,9 +846,26 @@ pub fn classify(
     byline: Option<&str>,
     lang: Option<&str>,
 ) -> Vec<Verdict> {
+    classify_with(paras, title, byline, lang, None)
+}
+
+/// [`classify`], knowing which paragraph came right under the title: a long line
+/// without a period there is the standfirst, not a caption.
+pub fn classify_with(
+    paras: &[&str],
+    title: Option<&str>,
+    byline: Option<&str>,
+    lang: Option<&str>,
+    standfirst: Option<usize>,
+) -> Vec<Verdict> {
     let cx = Context::new(paras, title, byline, lang);
     let mut feats: Vec<Features> = paras.iter().map(|p| features(p, &cx)).collect();
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
+    if let Some(k) = standfirst.filter(|&k| class.get(k) == Some(&Class::Bad("caption"))) {
+        if feats[k].site_words == 0 && !feats[k].addresses_reader {
+            class[k] = Class::Good;
+        }
+    }
 
     // Coherence is judged against the article's prose and title only, so that
     // boilerplate lines ("gratis", "abonnement" in two prompts) do not vouch for
@@ -911,6 +930,30 @@ pub fn classify(
         {
             class[i] = Class::Bad("pictured");
         }
+    }
+
+    // A list after prose, its label included ("Uitslag", "Meilleur film"): at
+    // least two items in a row, whatever their punctuation ("2. Mathis Deprez
+    // (Fra) z.t.").
+    let mut i = 0;
+    while i < class.len() {
+        if !feats[i].list_item || matches!(class[i], Class::Bad(_)) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < class.len() && feats[j].list_item && !matches!(class[j], Class::Bad(_)) {
+            j += 1;
+        }
+        let labelled = i > 0 && class[i - 1] == Class::Heading && feats[i - 1].words <= 5;
+        let start = if labelled { i - 1 } else { i };
+        let after_prose = start > 0 && matches!(class[start - 1], Class::Good | Class::Short);
+        if j - i >= 2 && (labelled || j - i >= 3) && after_prose {
+            for c in &mut class[start..j] {
+                *c = Class::Fact;
+            }
+        }
+        i = j;
     }
 
     // Runs of headline-shaped lines are lists (menus, "most read"), wherever they

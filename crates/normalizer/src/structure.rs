@@ -732,12 +732,17 @@ pub fn structure(
             })
         })
         .filter(|i| i + 1 < kept.len());
+    let mut standfirst_line = None;
     if let Some(i) = title_at {
         let (line, title, _, _) = kept.remove(i);
         if layers.explain {
             lifted.push((line, title.clone(), "title"));
         }
         out.title = Some(title);
+        standfirst_line = kept
+            .get(i)
+            .filter(|(_, _, _, p)| p.is_none())
+            .map(|(l, _, _, _)| *l);
     }
     // A document made only of lines its source has seen before is a copy, not
     // template text: the learned layer never empties a document.
@@ -774,7 +779,8 @@ pub fn structure(
         Vec::new()
     };
     let verdicts = if layers.classifier {
-        apply_classifier(&mut out, &para_lines, class_lang)
+        let standfirst = standfirst_line.and_then(|l| para_lines.iter().position(|&p| p == l));
+        apply_classifier(&mut out, &para_lines, class_lang, standfirst)
     } else {
         Vec::new()
     };
@@ -875,10 +881,16 @@ fn apply_classifier(
     out: &mut Structured,
     lines: &[usize],
     lang: Option<&str>,
+    standfirst: Option<usize>,
 ) -> Vec<(usize, String, crate::classify::Verdict)> {
     let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
-    let verdicts =
-        crate::classify::classify(&texts, out.title.as_deref(), out.byline.as_deref(), lang);
+    let verdicts = crate::classify::classify_with(
+        &texts,
+        out.title.as_deref(),
+        out.byline.as_deref(),
+        lang,
+        standfirst,
+    );
     let mut kept = Vec::with_capacity(out.paragraphs.len());
     let mut judged = Vec::with_capacity(out.paragraphs.len());
     for ((text, line), v) in std::mem::take(&mut out.paragraphs)
