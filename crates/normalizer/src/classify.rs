@@ -559,6 +559,17 @@ pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
     cue_count(&words_of(text), lang) + usize::from(addresses_reader(text, lang))
 }
 
+/// "Árbitro: Hélder Malheiro", "Ammoniti: Cassani, Ruffoni, Gallo": a short
+/// label, a colon, a short value. (A teaser's "Faktencheck: Wie gut wirkt …"
+/// goes on longer after its colon.)
+fn label_value(text: &str) -> bool {
+    text.split_once(": ").is_some_and(|(label, value)| {
+        label.split_whitespace().count() <= 3
+            && (1..=4).contains(&value.split_whitespace().count())
+            && !value.trim_end().ends_with('?')
+    })
+}
+
 fn bullet(text: &str) -> bool {
     static NUMBERED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,2}[.)] \S").unwrap());
     ["- ", "• ", "* ", "– ", "· ", "▪ "]
@@ -602,6 +613,8 @@ const CREDIT_MAX_WORDS: usize = 22;
 const COPYRIGHT_MAX_WORDS: usize = 60;
 /// Longest picture caption, in words.
 const CAPTION_MAX_WORDS: usize = 40;
+/// Longest item of a list opened by a colon, in words.
+const LIST_MAX_ITEM_WORDS: usize = 25;
 /// Longest item of a fact list, in words.
 const LIST_ITEM_MAX_WORDS: usize = 8;
 
@@ -780,6 +793,7 @@ pub fn features(text: &str, cx: &Context) -> Features {
             || (words.len() <= LIST_ITEM_MAX_WORDS
                 && (text.chars().any(|c| c.is_ascii_digit())
                     || text.contains('(')
+                    || label_value(text)
                     || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
         bullet: bullet(text),
         title_similarity: if title_words.is_empty() {
@@ -956,6 +970,38 @@ pub fn classify_with(
         i = j;
     }
 
+    // A line ending in a colon ("Key points:", "Die Ausnahmen gelten:") opens a
+    // list: the short lines after it, up to the next paragraph of prose, are its
+    // items, whatever their shape ("em farmácias", "- Sa masse est estimée …").
+    for i in 0..class.len() {
+        let opens = paras[i].trim_end().ends_with(':')
+            && matches!(class[i], Class::Short | Class::Good | Class::Heading);
+        if !opens {
+            continue;
+        }
+        let mut j = i + 1;
+        while j < class.len()
+            && feats[j].words <= LIST_MAX_ITEM_WORDS
+            && !feats[j].credit
+            && feats[j].site_words == 0
+            && matches!(
+                class[j],
+                Class::Heading
+                    | Class::Short
+                    | Class::Fact
+                    | Class::Bad("caption")
+                    | Class::Bad("teaser")
+            )
+        {
+            j += 1;
+        }
+        if j - i > 2 {
+            for c in &mut class[i..j] {
+                *c = Class::Fact;
+            }
+        }
+    }
+
     // Runs of headline-shaped lines are lists (menus, "most read"), wherever they
     // stand; except short items with figures, colons or quoted titles right after
     // article text: results, nominees, measures, part of the story.
@@ -1061,7 +1107,9 @@ pub fn classify_with(
                 (true, "heading: over a section of short sentences")
             }
             Class::Heading => (false, "bad: short line outside the article text"),
-            Class::Fact if chained => (true, "list item: figures or titles after article text"),
+            Class::Fact if chained || inside => {
+                (true, "list item: figures or titles in the article text")
+            }
             Class::Fact => (false, "bad: list item outside the article text"),
             Class::Short if good_before || good_after || inside => {
                 (true, "short sentence next to article text")
