@@ -1187,6 +1187,42 @@ mod tests {
     }
 
     #[test]
+    fn credits_captions_stamps_and_breadcrumbs_go_lists_stay() {
+        let paras = [
+            "Politik › Wahlen",
+            "The regional election ended with a clear win for the governing party on Sunday night.",
+            "The party's leader thanked voters in a short speech at the party headquarters.",
+            "Supporters celebrate at the party headquarters",
+            "MIGUEL FARIA/LUSA",
+            "This is how the seats are shared out:",
+            "Governing party: 31",
+            "Opposition: 28",
+            "Greens: 13",
+            "07:58",
+            "Turnout was around 63 per cent, lower than at the last regional election in 2018.",
+            "Foto: Jan Zwiers",
+            "The results:",
+            "1. Stijn Verlinden (Bel) in 4u12'36\"",
+            "2. Mathis Deprez (Fra) z.t.",
+            "3. Jonas Van Laer (Bel) z.t.",
+            "The race returns to the same course next spring, the organisers said on Sunday evening.",
+        ];
+        let v: Vec<(bool, &str)> = classify(&paras, None, None, Some("en"))
+            .into_iter()
+            .map(|v| (v.keep, v.reason))
+            .collect();
+        let keep: Vec<bool> = v.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keep,
+            vec![
+                false, true, true, false, false, true, true, true, true, false, true, false, true,
+                true, true, true, true
+            ],
+            "{v:#?}"
+        );
+    }
+
+    #[test]
     fn a_bio_after_the_article_goes() {
         let paras = [
             "The council approved the new harbour budget on Tuesday after a long and heated debate.",
