@@ -37,6 +37,7 @@ pub struct IntakeSection {
     pub after: After,
     pub settle_ms: u64,
     pub max_bytes: u64,
+    pub max_decompressed_bytes: u64,
     pub ignore: Vec<String>,
     pub recursive: bool,
     pub rescan_secs: u64,
@@ -51,6 +52,7 @@ impl Default for IntakeSection {
             after: After::Archive,
             settle_ms: 500,
             max_bytes: 16 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
             ignore: [".*", "*.tmp", "*.part", "*.crdownload", "*.swp", "*~"]
                 .iter()
                 .map(|s| s.to_string())
@@ -354,6 +356,9 @@ impl Config {
         }
         if self.intake.max_bytes == 0 {
             errs.push("[intake] max_bytes: must be at least 1".into());
+        }
+        if self.intake.max_decompressed_bytes == 0 {
+            errs.push("[intake] max_decompressed_bytes: must be at least 1".into());
         }
         if self.intake.settle_ms > 600_000 {
             errs.push(format!(

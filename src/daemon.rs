@@ -262,6 +262,9 @@ pub async fn run(
         live.rules,
         workers,
         learned,
+        newsflow_normalizer::Limits {
+            max_decompressed_bytes: cfg.intake.max_decompressed_bytes,
+        },
     ));
     let dedup = tokio::spawn(newsflow_deduplicator::run(
         index,

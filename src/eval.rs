@@ -258,6 +258,7 @@ pub fn run(dir: &Path, rules: &RuleSet) -> Result<Report, String> {
             Layers {
                 classifier: false,
                 explain: false,
+                ..Layers::default()
             },
             false,
         ),

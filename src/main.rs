@@ -3,6 +3,7 @@
 mod config;
 mod daemon;
 mod eval;
+mod eval_extract;
 mod metrics_export;
 
 use clap::{Parser, Subcommand};
@@ -81,6 +82,26 @@ enum EvalWhat {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Main-content extraction from HTML pages, scored like score_extract.py
+    /// (4-token shingles), with title/byline/date accuracy and speed.
+    Extract {
+        /// Folder of <page>/source.html, expected.html and expected-metadata.json
+        /// (e.g. ../shared/corpus/readability-dev).
+        #[arg(long, value_name = "DIR")]
+        gold: PathBuf,
+        /// Also write each prediction as <page>.txt into this folder.
+        #[arg(long, value_name = "DIR")]
+        pred_out: Option<PathBuf>,
+        /// One line per page.
+        #[arg(long)]
+        per_page: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Config file whose rule packs to use (default: as for `run`).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +120,36 @@ fn main() -> ExitCode {
     } = &cli.command
     {
         return eval_boilerplate(dir, *json, *mistakes, config.as_deref());
+    }
+    if let Command::Eval {
+        what:
+            EvalWhat::Extract {
+                gold,
+                pred_out,
+                per_page,
+                json,
+                config,
+            },
+    } = &cli.command
+    {
+        let rules = match rules_from(config.as_deref()) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        return match eval_extract::run(gold, &rules, pred_out.as_deref()) {
+            Ok(r) if *json => {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print!("{}", r.to_text(*per_page));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("newsflow: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let (path, mode) = match &cli.command {
         Command::Run { config } => (config.clone(), Some(false)),

@@ -20,14 +20,22 @@ fn utf16(text: &str, le: bool) -> Vec<u8> {
     out
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
 #[test]
 fn each_kind_of_bad_input_has_a_clear_outcome() {
     let ws = Workspace::with_extra("[intake]\nmax_bytes = 4096\n");
     // The generated config already has an [intake] table; merge by rewriting it.
     let cfg = std::fs::read_to_string(ws.config()).unwrap();
-    let cfg = cfg
-        .replace("[intake]\nmax_bytes = 4096\n", "")
-        .replace("settle_ms = 200", "settle_ms = 200\nmax_bytes = 4096");
+    let cfg = cfg.replace("[intake]\nmax_bytes = 4096\n", "").replace(
+        "settle_ms = 200",
+        "settle_ms = 200\nmax_bytes = 4096\nmax_decompressed_bytes = 1048576",
+    );
     std::fs::write(ws.config(), cfg).unwrap();
     let inbox = ws.path("inbox");
     let put = |name: &str, bytes: &[u8]| std::fs::write(inbox.join(name), bytes).unwrap();
@@ -40,10 +48,13 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
         .collect();
     put("noise.bin", &noise);
     put("big.txt", NEWS.repeat(50).as_bytes());
-    put(
-        "page.html",
-        b"<!DOCTYPE html><html><head><title>x</title></head><body><p>Hi</p></body></html>",
-    );
+    put("item.json", br#"{"title": "x", "body": "Hi"}"#);
+    // 2 MB of zeros in 2 KB: past max_decompressed_bytes, so a bomb.
+    put("bomb.txt.gz", &gzip(&vec![0u8; 2 * 1024 * 1024]));
+    // A gzip header, then damaged data.
+    let mut corrupt = gzip(NEWS.as_bytes());
+    corrupt.truncate(corrupt.len() / 2);
+    put("cut.txt.gz", &corrupt);
     std::os::unix::fs::symlink("/etc/hostname", inbox.join("outside-link.txt")).unwrap();
     std::os::unix::fs::symlink("loop-b.txt", inbox.join("loop-a.txt")).unwrap();
     std::os::unix::fs::symlink("loop-a.txt", inbox.join("loop-b.txt")).unwrap();
@@ -94,7 +105,7 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
 
     let out = ws.once();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let quarantined = if root { 10 } else { 11 };
+    let quarantined = if root { 12 } else { 13 };
     assert!(
         stdout.contains(&format!("{quarantined} quarantined")),
         "{stdout}"
@@ -104,7 +115,9 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
         ("image.png", "binary"),
         ("noise.bin", "binary"),
         ("big.txt", "too_large"),
-        ("page.html", "unsupported_format"),
+        ("item.json", "unsupported_format"),
+        ("bomb.txt.gz", "too_large"),
+        ("cut.txt.gz", "corrupt"),
         ("outside-link.txt", "bad_symlink"),
         ("loop-a.txt", "bad_symlink"),
         ("loop-b.txt", "bad_symlink"),

@@ -64,8 +64,8 @@ fn bad_input_goes_to_quarantine_with_a_reason() {
     ws.drop_file("empty.txt", b"");
     ws.drop_file("image.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0");
     ws.drop_file(
-        "page.html",
-        b"<!DOCTYPE html><html><body><p>Hello</p></body></html>",
+        "feed.rss",
+        b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title></channel></rss>",
     );
     ws.drop_file(
         "only-boilerplate.txt",
@@ -82,7 +82,7 @@ fn bad_input_goes_to_quarantine_with_a_reason() {
     for (name, reason) in [
         ("empty.txt", "empty"),
         ("image.txt", "binary"),
-        ("page.html", "unsupported_format"),
+        ("feed.rss", "unsupported_format"),
         ("only-boilerplate.txt", "no_content"),
     ] {
         let note = ws.quarantine_note(name);

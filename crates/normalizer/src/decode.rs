@@ -35,6 +35,15 @@ fn err(reason: Reason, message: String) -> StageError {
 
 /// Decodes `bytes` into text, or says why they are not text.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, StageError> {
+    decode_with_hint(bytes, None)
+}
+
+/// [`decode`], trusting a declared encoding (an HTML page's `<meta charset>`)
+/// over detection when the bytes are not UTF-8.
+pub fn decode_with_hint(
+    bytes: &[u8],
+    declared: Option<&'static Encoding>,
+) -> Result<Decoded, StageError> {
     if bytes.is_empty() {
         return Err(err(
             Reason::Empty,
@@ -48,7 +57,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StageError> {
     if bytes.starts_with(b"\x1f\x8b") {
         return Err(err(
             Reason::UnsupportedFormat,
-            "gzip-compressed input is not supported yet; decompress it before dropping".into(),
+            "gzip data inside gzip data is not supported; decompress the outer layer".into(),
         ));
     }
     if let Some((_, what)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
@@ -68,9 +77,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, StageError> {
     match std::str::from_utf8(bytes) {
         Ok(s) => finish(s.to_owned(), "UTF-8", false),
         Err(_) => {
-            let mut det = chardetng::EncodingDetector::new();
-            det.feed(bytes, true);
-            let enc = det.guess(None, true);
+            let enc = declared
+                .filter(|e| *e != encoding_rs::UTF_8)
+                .unwrap_or_else(|| {
+                    let mut det = chardetng::EncodingDetector::new();
+                    det.feed(bytes, true);
+                    det.guess(None, true)
+                });
             let (text, _, had_errors) = enc.decode(bytes);
             finish(text.into_owned(), enc.name(), had_errors)
         }

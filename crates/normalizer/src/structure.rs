@@ -579,7 +579,7 @@ pub fn structure(
     let dated: Vec<bool> = paras.iter().map(|p| date_only(&p.text)).collect();
     let mut lifted_date_at = None;
     for (i, p) in paras.into_iter().enumerate() {
-        let in_head = !body_started && i < HEAD;
+        let in_head = layers.head && !body_started && i < HEAD;
         let mut text = p.text;
         // The scraper's own "date 2022-01-20 " prefix is metadata wherever the
         // first lines put it, even after a paywall prompt that reads like prose.
@@ -595,7 +595,7 @@ pub fn structure(
         }
         // After the standfirst, only a line that is nothing but a date (with a
         // time, a weekday, a place) is lifted: prose there may mention dates.
-        let after_lead = body_started && i < HEAD && prose_in_body < 2;
+        let after_lead = layers.head && body_started && i < HEAD && prose_in_body < 2;
         let next_to_date =
             dated.get(i + 1).copied().unwrap_or(false) || (i > 0 && lifted_date_at == Some(i - 1));
         if (in_head || after_lead)
@@ -863,6 +863,9 @@ pub struct Layers {
     pub classifier: bool,
     /// Fill `Structured::explained` (costs a copy of every line).
     pub explain: bool,
+    /// Look for title, byline and date in the text's head. Off for text taken
+    /// out of a page whose metadata already gave them.
+    pub head: bool,
 }
 
 impl Default for Layers {
@@ -870,6 +873,7 @@ impl Default for Layers {
         Layers {
             classifier: true,
             explain: false,
+            head: true,
         }
     }
 }
@@ -980,6 +984,7 @@ mod tests {
             Layers {
                 classifier: false,
                 explain: false,
+                ..Layers::default()
             },
             None,
         );

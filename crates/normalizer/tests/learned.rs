@@ -63,6 +63,7 @@ fn two_hundred_documents_sharing_six_template_lines() {
     let layers = Layers {
         classifier: false,
         explain: false,
+        ..Layers::default()
     };
     for i in 0..200 {
         let doc = format!("doc-{i}");

@@ -29,6 +29,25 @@ pub struct Record {
     pub byline: Option<String>,
     /// ISO 8601 date (`2022-01-20`) or date-time, as found in the input.
     pub published: Option<String>,
+    /// Last modification date-time, where the page gives one.
+    #[serde(default)]
+    pub modified: Option<String>,
+    /// Every author the input names (HTML JSON-LD lists them all; text gives the
+    /// byline's name).
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Canonical URL of the article, where the input gives one.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Publication name (`og:site_name`).
+    #[serde(default)]
+    pub site_name: Option<String>,
+    /// The page's own summary (meta description, `og:description`).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Lead image URL (`og:image`, JSON-LD `image`).
+    #[serde(default)]
+    pub image: Option<String>,
     /// ISO 639-1 code, or null when the body is too short or ambiguous to tell.
     pub language: Option<String>,
     pub language_confidence: Option<f64>,
@@ -52,7 +71,8 @@ pub struct Source {
     pub sha256: String,
     /// RFC 3339 time the file was claimed.
     pub received_at: String,
-    /// Input format the normalizer recognised: `text` for now.
+    /// Input format the normalizer recognised: `text` or `html`, with `gzip+` in
+    /// front when the file was gzip-compressed (`gzip+html`).
     pub format: String,
     /// Character encoding the bytes were decoded from (`UTF-8`, `windows-1252`, ...).
     pub encoding: String,
@@ -205,6 +225,8 @@ pub enum Reason {
     IndexError,
     /// The record could not be serialized (a bug: please report it with the file).
     Unserializable,
+    /// Compressed data that cannot be decompressed (truncated or damaged gzip).
+    Corrupt,
 }
 
 impl Reason {
@@ -212,6 +234,7 @@ impl Reason {
         match self {
             Reason::Empty => "empty",
             Reason::TooLarge => "too_large",
+            Reason::Corrupt => "corrupt",
             Reason::Binary => "binary",
             Reason::UnsupportedFormat => "unsupported_format",
             Reason::NoContent => "no_content",
@@ -297,6 +320,12 @@ mod tests {
             title: None,
             byline: None,
             published: None,
+            modified: None,
+            authors: Vec::new(),
+            url: None,
+            site_name: None,
+            description: None,
+            image: None,
             language: None,
             language_confidence: None,
             body: "x".into(),

@@ -1,0 +1,147 @@
+//! End to end: HTML pages, gzipped or not, become the same clean records as text.
+
+mod common;
+use common::Workspace;
+
+const PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Harbour towns brace for the storm | The Ledger</title>
+<link rel="canonical" href="https://ledger.example/2022/01/storm">
+<meta property="og:site_name" content="The Ledger">
+<meta property="og:title" content="Harbour towns brace for the storm">
+<meta property="og:image" content="https://ledger.example/img/storm.jpg">
+<meta name="description" content="Winds of up to 120 km/h are expected on Monday night.">
+<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",
+"headline":"Harbour towns brace for the storm","datePublished":"2022-01-20T10:00:00Z",
+"dateModified":"2022-01-20T12:30:00Z",
+"author":[{"@type":"Person","name":"Jane Doe"},{"@type":"Person","name":"Omar Haddad"}]}</script>
+<script>window.tracking = {"id": 1};</script>
+<style>.x { color: red }</style>
+</head><body>
+<header><nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/sport">Sport</a></nav></header>
+<div id="cookie-consent">We use cookies to improve your experience. <button>Accept all</button></div>
+<main><article>
+<h1>Harbour towns brace for the storm</h1>
+<p>Winds of up to 120 km/h are expected to reach the coast on Monday night, the weather service said, with heavy rain across the harbour towns.</p>
+<p>All ferries to the islands have been cancelled until Tuesday afternoon, and the harbour road will close at six in the evening.</p>
+<h2>Schools closed</h2>
+<p>Schools in the three coastal districts will stay shut on Tuesday, the education office announced after a meeting with the emergency services.</p>
+<ul><li>Ferries cancelled until Tuesday</li><li>Harbour road closed from 6 pm</li></ul>
+<p>"We have moved the boats inland and tied down everything we can," said a fisherman who has worked the harbour for forty years.</p>
+</article></main>
+<aside class="related"><h3>Most read</h3><ul><li><a href="/a">Council votes on budget</a></li><li><a href="/b">New bridge opens</a></li></ul></aside>
+<footer><p>© 2022 The Ledger. All rights reserved.</p></footer>
+</body></html>"#;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn html_pages_plain_gzipped_or_misnamed_become_clean_records() {
+    let ws = Workspace::new();
+    let inbox = ws.path("inbox");
+    std::fs::write(inbox.join("storm.html"), PAGE).unwrap();
+    std::fs::write(
+        inbox.join("storm-copy.html.gz"),
+        gzip(PAGE.replace("forty", "thirty").as_bytes()),
+    )
+    .unwrap();
+    // A scraper that names every drop .txt: the content says HTML.
+    std::fs::write(inbox.join("misnamed.txt"), PAGE.replace("forty", "fifty")).unwrap();
+    // A page in Windows-1252 that says so in its meta tag.
+    let latin = PAGE
+        .replace("charset=\"utf-8\"", "charset=\"windows-1252\"")
+        .replace("forty years", "forty years in M\u{fc}nster");
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&latin);
+    std::fs::write(inbox.join("latin.htm"), &bytes).unwrap();
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("4 records"), "{stdout}");
+
+    let rec = ws.record_for("storm.html");
+    assert_eq!(rec["source"]["format"], "html");
+    assert_eq!(rec["title"], "Harbour towns brace for the storm");
+    assert_eq!(
+        rec["authors"],
+        serde_json::json!(["Jane Doe", "Omar Haddad"])
+    );
+    assert_eq!(rec["byline"], "Jane Doe, Omar Haddad");
+    assert_eq!(rec["published"], "2022-01-20T10:00:00Z");
+    assert_eq!(rec["modified"], "2022-01-20T12:30:00Z");
+    assert_eq!(rec["url"], "https://ledger.example/2022/01/storm");
+    assert_eq!(rec["site_name"], "The Ledger");
+    assert_eq!(rec["image"], "https://ledger.example/img/storm.jpg");
+    assert_eq!(rec["language"], "en");
+    let body = rec["body"].as_str().unwrap();
+    assert!(body.starts_with("Winds of up to 120 km/h"), "{body}");
+    assert!(
+        body.contains("\n\nSchools closed\n\n"),
+        "headings on their own: {body}"
+    );
+    assert!(body.contains("Ferries cancelled until Tuesday"), "{body}");
+    assert!(body.contains("forty years"), "{body}");
+    for junk in [
+        "Home",
+        "cookies",
+        "Accept all",
+        "Most read",
+        "Council votes",
+        "All rights reserved",
+        "tracking",
+        "color",
+    ] {
+        assert!(!body.contains(junk), "{junk:?} left in: {body}");
+    }
+
+    let gz = ws.record_for("storm-copy.html.gz");
+    assert_eq!(gz["source"]["format"], "gzip+html");
+    assert!(gz["body"].as_str().unwrap().contains("thirty years"));
+    assert_eq!(gz["title"], "Harbour towns brace for the storm");
+
+    let txt = ws.record_for("misnamed.txt");
+    assert_eq!(txt["source"]["format"], "html");
+    assert!(txt["body"].as_str().unwrap().contains("fifty years"));
+
+    let latin = ws.record_for("latin.htm");
+    assert_eq!(latin["source"]["encoding"], "windows-1252");
+    assert!(
+        latin["body"].as_str().unwrap().contains("Münster"),
+        "{latin}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_is_quarantined_not_expanded() {
+    let ws = Workspace::with_extra("");
+    let cfg = std::fs::read_to_string(ws.config()).unwrap().replace(
+        "settle_ms = 200",
+        "settle_ms = 200\nmax_decompressed_bytes = 1048576",
+    );
+    std::fs::write(ws.config(), cfg).unwrap();
+    // 100 MB of zeros in about 100 KB.
+    std::fs::write(
+        ws.path("inbox/bomb.html.gz"),
+        gzip(&vec![0u8; 100 * 1024 * 1024]),
+    )
+    .unwrap();
+    std::fs::write(ws.path("inbox/page.html.gz"), gzip(PAGE.as_bytes())).unwrap();
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 records") && stdout.contains("1 quarantined"),
+        "{stdout}"
+    );
+    let note = ws.quarantine_note("bomb.html.gz");
+    assert_eq!(note["reason"], "too_large", "{note}");
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_decompressed_bytes"),
+        "{note}"
+    );
+}
