@@ -157,53 +157,119 @@ enum Token<'a> {
 /// Splits markup into tags and text without building a tree, so that no depth
 /// of nesting can exhaust the stack. Comments, doctypes and processing
 /// instructions are dropped; `<script>`/`<style>` bodies are one raw text
-/// token up to their end tag, as browsers read them.
+/// token up to their end tag, as browsers read them. Hand-written rather than a
+/// regex: it runs over whole pages, and a capturing regex here was the largest
+/// cost of reading a page.
 fn tokens(html: &str) -> Vec<Token<'_>> {
-    static TAG: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?s)<!--.*?-->|<!\[CDATA\[.*?\]\]>|<[!?][^>]*>|<(/?)([a-zA-Z][a-zA-Z0-9:\-]*)(?:[^>]*?)(/?)>")
-            .unwrap()
-    });
+    let b = html.as_bytes();
     let mut out = Vec::new();
-    let mut at = 0;
-    while at < html.len() {
-        let Some(m) = TAG.captures_at(html, at) else {
-            out.push(Token::Text(&html[at..]));
-            break;
-        };
-        let whole = m.get(0).unwrap();
-        if whole.start() > at {
-            out.push(Token::Text(&html[at..whole.start()]));
+    let mut text_start = 0;
+    let mut i = 0;
+    let find = |from: usize, pat: &str| html[from..].find(pat).map(|k| from + k);
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += html[i..].find('<').map_or(b.len() - i, |k| k);
+            continue;
         }
-        at = whole.end();
-        let Some(name) = m.get(2) else { continue };
-        let name = name.as_str().to_ascii_lowercase();
-        if !m[1].is_empty() {
+        let rest = &b[i + 1..];
+        // Where this piece of markup ends (exclusive), and the tag it is, if any.
+        let (end, tag): (usize, Option<(bool, &str, bool)>) = if rest.starts_with(b"!--") {
+            (find(i + 4, "-->").map_or(b.len(), |k| k + 3), None)
+        } else if rest.starts_with(b"![CDATA[") {
+            (find(i + 9, "]]>").map_or(b.len(), |k| k + 3), None)
+        } else if rest.first().is_some_and(|c| *c == b'!' || *c == b'?') {
+            (find(i + 1, ">").map_or(b.len(), |k| k + 1), None)
+        } else {
+            let closing = rest.first() == Some(&b'/');
+            let name_start = i + 1 + usize::from(closing);
+            let name_len = b[name_start..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b':' || **c == b'-')
+                .count();
+            if name_len == 0 || !b[name_start].is_ascii_alphabetic() {
+                // A lone "<" in text.
+                i += 1;
+                continue;
+            }
+            // The tag ends at the first ">" outside a quoted attribute value (a
+            // quote opens a value only right after "=", as browsers read it).
+            let mut j = name_start + name_len;
+            let mut quote = 0u8;
+            let mut after_eq = false;
+            while j < b.len() {
+                let c = b[j];
+                if quote != 0 {
+                    if c == quote {
+                        quote = 0;
+                    }
+                } else if c == b'>' {
+                    break;
+                } else if c == b'=' {
+                    after_eq = true;
+                } else if after_eq && (c == b'"' || c == b'\'') {
+                    quote = c;
+                    after_eq = false;
+                } else if !c.is_ascii_whitespace() {
+                    after_eq = false;
+                }
+                j += 1;
+            }
+            let self_closing = j > 0 && b.get(j - 1) == Some(&b'/');
+            let name = &html[name_start..name_start + name_len];
+            ((j + 1).min(b.len()), Some((closing, name, self_closing)))
+        };
+        if i > text_start {
+            out.push(Token::Text(&html[text_start..i]));
+        }
+        i = end;
+        text_start = end;
+        let Some((closing, name, self_closing)) = tag else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        if closing {
             out.push(Token::Close(name));
             continue;
         }
         let raw = matches!(name.as_str(), "script" | "style" | "textarea" | "title");
         out.push(Token::Open(name.clone()));
-        if raw && m[3].is_empty() {
-            let end = format!("</{name}");
-            let rest = &html[at..];
-            let stop = rest.to_ascii_lowercase().find(&end).unwrap_or(rest.len());
-            out.push(Token::Text(&rest[..stop]));
-            at += stop;
+        if raw && !self_closing {
+            let end_tag = format!("</{name}");
+            let stop = html[i..]
+                .as_bytes()
+                .windows(end_tag.len())
+                .position(|w| w.eq_ignore_ascii_case(end_tag.as_bytes()))
+                .map_or(b.len(), |k| i + k);
+            out.push(Token::Text(&html[i..stop]));
+            i = stop;
+            text_start = stop;
         }
+    }
+    if text_start < b.len() {
+        out.push(Token::Text(&html[text_start..]));
     }
     out
 }
 
+/// Elements whose end tag may be left out (`<p>` after `<p>`, `<li>` after
+/// `<li>`): not counted in the depth, or a page of unclosed paragraphs would
+/// look thousands of levels deep.
+const OPTIONAL_END_TAGS: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
+    "colgroup", "rb", "rt", "rp",
+];
+
 /// How deep the page's elements nest.
 pub fn max_depth(html: &str) -> usize {
+    let counted = |n: &str| !VOID_TAGS.contains(&n) && !OPTIONAL_END_TAGS.contains(&n);
     let (mut depth, mut max) = (0usize, 0usize);
     for t in tokens(html) {
         match t {
-            Token::Open(n) if !VOID_TAGS.contains(&n.as_str()) => {
+            Token::Open(n) if counted(&n) => {
                 depth += 1;
                 max = max.max(depth);
             }
-            Token::Close(n) if !VOID_TAGS.contains(&n.as_str()) => depth = depth.saturating_sub(1),
+            Token::Close(n) if counted(&n) => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -341,10 +407,15 @@ fn tidy(text: &str) -> String {
     out
 }
 
+/// The value of attribute `name` in one tag's text.
 fn attr_value<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let re = Regex::new(&format!(r#"(?i)\b{name}\s*=\s*(?:"([^"]*)"|'([^']*)')"#)).ok()?;
-    let c = re.captures(tag)?;
-    c.get(1).or_else(|| c.get(2)).map(|m| m.as_str())
+    static ATTR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)\b([a-z:\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#).unwrap()
+    });
+    ATTR.captures_iter(tag)
+        .find(|c| c[1].eq_ignore_ascii_case(name))
+        .and_then(|c| c.get(2).or_else(|| c.get(3)).or_else(|| c.get(4)))
+        .map(|m| m.as_str())
 }
 
 /// `<link rel="canonical" href="…">`.
@@ -524,6 +595,24 @@ mod tests {
             Some(encoding_rs::UTF_8)
         );
         assert_eq!(declared_charset(b"<p>no declaration</p>"), None);
+    }
+
+    #[test]
+    fn depth_and_tags_are_read_as_browsers_read_them() {
+        assert_eq!(max_depth("<div><div><p>a<p>b<p>c</div></div>"), 2);
+        assert_eq!(max_depth(&"<p>para ".repeat(5_000)), 0);
+        // A quote opens a value only after "=": `<div "="">` is one tag.
+        assert_eq!(
+            visible_text("<div \"=\"\"><div>Lorem ipsum</div></div>", false),
+            "Lorem ipsum"
+        );
+        assert_eq!(
+            visible_text(
+                "<p title='a > b'>x</p><script>if (a<b) {}</script><p>y &amp; z</p>",
+                false
+            ),
+            "x y & z"
+        );
     }
 
     #[test]
