@@ -17,6 +17,10 @@ test:
 bench DOCS="10000":
     scripts/bench-once.sh {{DOCS}}
 
+# HTML extraction beside resiliparse: just bench-extract ../shared/corpus/readability-dev
+bench-extract GOLD SCORER="":
+    scripts/bench-extract.sh {{GOLD}} {{SCORER}}
+
 lint:
     cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -235,8 +235,7 @@ fn tokens(html: &str) -> Vec<Token<'_>> {
         out.push(Token::Open(name.clone()));
         if raw && !self_closing {
             let end_tag = format!("</{name}");
-            let stop = html[i..]
-                .as_bytes()
+            let stop = b[i..]
                 .windows(end_tag.len())
                 .position(|w| w.eq_ignore_ascii_case(end_tag.as_bytes()))
                 .map_or(b.len(), |k| i + k);
