@@ -341,15 +341,16 @@ fn title_tag(html: &str) -> Option<String> {
 
 /// Extracts the main content and metadata of a page.
 pub fn extract(html: &str) -> Result<Page, String> {
+    // Too deep or too big to score in reasonable time: the visible text, whole,
+    // for the text path's boilerplate layers to clean.
+    let whole = || Page {
+        text: visible_text(html, true),
+        title: title_tag(html),
+        url: canonical(html),
+        ..Page::default()
+    };
     if max_depth(html) > MAX_DEPTH {
-        // Too deep to score in reasonable time: the visible text, whole, for the
-        // text path's boilerplate layers to clean.
-        return Ok(Page {
-            text: visible_text(html, true),
-            title: title_tag(html),
-            url: canonical(html),
-            ..Page::default()
-        });
+        return Ok(whole());
     }
     let cfg = Config {
         text_mode: TextMode::Formatted,
@@ -357,7 +358,11 @@ pub fn extract(html: &str) -> Result<Page, String> {
         ..Default::default()
     };
     let mut r = Readability::new(html, None, Some(cfg)).map_err(|e| e.to_string())?;
-    let article = r.parse().map_err(|e| e.to_string())?;
+    let article = match r.parse() {
+        Ok(a) => a,
+        Err(dom_smoothie::ReadabilityError::TooManyElements(..)) => return Ok(whole()),
+        Err(e) => return Err(e.to_string()),
+    };
     let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let mut authors = json_ld_authors(html);
     if authors.is_empty() {
@@ -615,6 +620,20 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_page_falls_back_to_its_visible_text_in_linear_time() {
+        let para = "<p>The council met on Monday to discuss the harbour budget again.</p>\n";
+        let page = format!(
+            "<html><head><title>Big</title></head><body><nav>Home</nav><article>{}</article></body></html>",
+            para.repeat(70_000)
+        );
+        let started = std::time::Instant::now();
+        let p = extract(&page).unwrap();
+        assert_eq!(p.title.as_deref(), Some("Big"));
+        assert_eq!(p.text.matches("harbour budget").count(), 70_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
     fn deeply_nested_and_broken_markup_do_not_crash() {
         let deep = format!(
             "<html><body>{}<p>{}</p>{}</body></html>",
@@ -622,7 +641,8 @@ mod tests {
             "A paragraph deep inside the page that is long enough to be content. ".repeat(5),
             "</div>".repeat(10_000)
         );
-        let _ = extract(&deep);
+        let p = extract(&deep).unwrap();
+        assert!(p.text.contains("A paragraph deep inside the page"));
         let broken = "<html><body><p>Unclosed <b>bold <i>italic</p><div><p>Text that goes on and on about the council meeting and its decisions on the budget.";
         let _ = extract(broken);
     }
