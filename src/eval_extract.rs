@@ -324,6 +324,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_gold_folder_is_scored_and_predictions_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("gold/storm");
+        std::fs::create_dir_all(&page).unwrap();
+        let body = "<p>The storm reached the coast on Monday night, bringing winds of up to \
+            120 km/h and heavy rain to the harbour towns along the bay.</p>\
+            <p>All ferries to the islands were cancelled on Tuesday morning, the operator said, \
+            and would resume once the wind dropped below gale force.</p>";
+        std::fs::write(
+            page.join("source.html"),
+            format!(
+                "<html><head><title>Storm hits coast</title></head><body>\
+                 <nav><a href='/'>Home</a> <a href='/w'>World</a></nav>\
+                 <article><h1>Storm hits coast</h1>{body}</article>\
+                 <footer>Contact us | Privacy</footer></body></html>"
+            ),
+        )
+        .unwrap();
+        std::fs::write(page.join("expected.html"), format!("<div>{body}</div>")).unwrap();
+        std::fs::write(
+            page.join("expected-metadata.json"),
+            r#"{"title": "Storm hits coast"}"#,
+        )
+        .unwrap();
+        let out = dir.path().join("pred");
+        let r = run(&dir.path().join("gold"), &RuleSet::builtin(), Some(&out)).unwrap();
+        assert_eq!(r.summary.pages, 1);
+        assert!(r.summary.f1 > 0.99, "{}", r.to_text(true));
+        assert_eq!(r.titles, (1, 1));
+        let pred = std::fs::read_to_string(out.join("storm.txt")).unwrap();
+        assert!(pred.starts_with("The storm reached the coast"), "{pred}");
+        assert!(!pred.contains("Privacy"), "{pred}");
+    }
+
+    #[test]
     fn the_metric_follows_the_benchmark() {
         let c = counts("a b c d e", "a b c d e");
         assert_eq!((precision(c), recall(c)), (1.0, 1.0));
