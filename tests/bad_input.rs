@@ -48,7 +48,11 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
         .collect();
     put("noise.bin", &noise);
     put("big.txt", NEWS.repeat(50).as_bytes());
-    put("item.json", br#"{"title": "x", "body": "Hi"}"#);
+    put("broken.json", br#"{"title": "x", "body": "#);
+    put(
+        "two.json",
+        br#"[{"title": "a", "text": "One."}, {"title": "b", "text": "Two."}]"#,
+    );
     // 2 MB of zeros in 2 KB: past max_decompressed_bytes, so a bomb.
     put("bomb.txt.gz", &gzip(&vec![0u8; 2 * 1024 * 1024]));
     // A gzip header, then damaged data.
@@ -105,7 +109,7 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
 
     let out = ws.once();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let quarantined = if root { 12 } else { 13 };
+    let quarantined = if root { 13 } else { 14 };
     assert!(
         stdout.contains(&format!("{quarantined} quarantined")),
         "{stdout}"
@@ -115,7 +119,8 @@ fn each_kind_of_bad_input_has_a_clear_outcome() {
         ("image.png", "binary"),
         ("noise.bin", "binary"),
         ("big.txt", "too_large"),
-        ("item.json", "unsupported_format"),
+        ("broken.json", "malformed"),
+        ("two.json", "unsupported_format"),
         ("bomb.txt.gz", "too_large"),
         ("cut.txt.gz", "corrupt"),
         ("outside-link.txt", "bad_symlink"),

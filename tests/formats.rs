@@ -145,3 +145,60 @@ fn a_gzip_bomb_is_quarantined_not_expanded() {
         "{note}"
     );
 }
+
+#[test]
+fn scraper_json_items_become_records() {
+    let ws = Workspace::new();
+    let inbox = ws.path("inbox");
+    std::fs::write(
+        inbox.join("item.json"),
+        serde_json::json!({
+            "url": "https://ledger.example/bridge",
+            "title": "Bridge reopens after two years",
+            "text": "The old bridge over the river reopened on Monday after two years of repairs, the council said.\n\nTraffic will be limited to one lane until the spring.\n\nShare on Facebook",
+            "published": "2022-01-20",
+            "authors": ["Jane Doe"],
+            "source": "The Ledger"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    // One line of JSON lines, with a whole page as its HTML.
+    std::fs::write(
+        inbox.join("page.jsonl"),
+        format!(
+            "{}\n",
+            serde_json::json!({"url": "https://ledger.example/storm", "html": PAGE})
+        ),
+    )
+    .unwrap();
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 records"), "{stdout}");
+    let rec = ws.record_for("item.json");
+    assert_eq!(rec["source"]["format"], "json");
+    assert_eq!(rec["title"], "Bridge reopens after two years");
+    assert_eq!(rec["url"], "https://ledger.example/bridge");
+    assert_eq!(rec["published"], "2022-01-20");
+    assert_eq!(rec["authors"], serde_json::json!(["Jane Doe"]));
+    assert_eq!(rec["site_name"], "The Ledger");
+    let body = rec["body"].as_str().unwrap();
+    assert!(body.starts_with("The old bridge"), "{body}");
+    assert!(
+        !body.contains("Share on Facebook"),
+        "share bar left in: {body}"
+    );
+
+    let page = ws.record_for("page.jsonl");
+    assert_eq!(page["source"]["format"], "json");
+    assert_eq!(page["title"], "Harbour towns brace for the storm");
+    assert_eq!(page["url"], "https://ledger.example/storm");
+    assert_eq!(
+        page["authors"],
+        serde_json::json!(["Jane Doe", "Omar Haddad"])
+    );
+    assert!(page["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("Winds of up to 120 km/h"));
+}

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod decode;
 pub mod html;
+pub mod json;
 pub mod lang;
 pub mod learned;
 pub mod rules;
@@ -91,10 +92,8 @@ fn extension(file_name: &str) -> String {
 /// Recognises formats the text path must not treat as prose. By extension first,
 /// then by content, because scrapers often drop HTML under a `.txt` name.
 fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
-    match extension(file_name).as_str() {
-        "json" | "jsonl" | "ndjson" => return Err(unsupported("JSON")),
-        "xml" | "rss" | "atom" => return Err(unsupported("XML feed")),
-        _ => {}
+    if matches!(extension(file_name).as_str(), "xml" | "rss" | "atom") {
+        return Err(unsupported("XML feed"));
     }
     let head: String = text
         .trim_start()
@@ -224,6 +223,14 @@ fn normalize_plain(
         return normalize_html(bytes, rules, layers, learned);
     }
     let decoded = decode::decode(bytes)?;
+    let ext = extension(file_name);
+    let t = decoded.text.trim_start();
+    let json_like =
+        t.starts_with('{') || (t.starts_with('[') && t[1..].trim_start().starts_with('{'));
+    if matches!(ext.as_str(), "json" | "jsonl" | "ndjson") || json_like {
+        let lines = matches!(ext.as_str(), "jsonl" | "ndjson");
+        return normalize_json(&decoded, lines, rules, layers, learned);
+    }
     check_format(file_name, &decoded.text)?;
     let s = structure::structure(&decoded.text, rules, layers, learned);
     if s.paragraphs.is_empty() {
@@ -254,6 +261,107 @@ fn normalize_plain(
         removed: s.removed,
         explained: s.explained,
         ..Normalized::default()
+    })
+}
+
+/// One scraper JSON item: its fields mapped, its content through the HTML path
+/// (a whole page) or straight to the text layers (text, or an HTML fragment's
+/// visible text).
+fn normalize_json(
+    decoded: &decode::Decoded,
+    lines: bool,
+    rules: &RuleSet,
+    layers: structure::Layers,
+    learned: Option<&learned::Learned>,
+) -> Result<Normalized, StageError> {
+    let malformed = |m: String| StageError::new(Stage::Normalizer, Reason::Malformed, m);
+    let item = json::parse(&decoded.text, lines).map_err(|e| match e {
+        json::JsonError::Malformed(m) => malformed(format!(
+            "the JSON does not parse ({m}); fix the scraper's output"
+        )),
+        json::JsonError::NotAnObject => {
+            malformed("the JSON is not an object with fields such as title and text".to_string())
+        }
+        json::JsonError::Several(n) => StageError::new(
+            Stage::Normalizer,
+            Reason::UnsupportedFormat,
+            format!(
+                "the file holds {n} JSON items; one item per file is ingested for now (one \
+                 record per item of a multi-item file is not built yet): split it into one \
+                 file per item"
+            ),
+        ),
+    })?;
+    let Some((content, is_html)) = item.content.clone() else {
+        return Err(StageError::new(
+            Stage::Normalizer,
+            Reason::NoContent,
+            "the JSON item has no content field (html, content, text, body, articleBody)"
+                .to_string(),
+        ));
+    };
+    let whole_page = is_html && html::sniff(&content);
+    let mut page = html::Page::default();
+    let text = if whole_page {
+        page = html::extract(&content).map_err(|e| {
+            StageError::new(
+                Stage::Normalizer,
+                Reason::NoContent,
+                format!("no article text could be extracted from the item's HTML: {e}"),
+            )
+        })?;
+        page.text.clone()
+    } else if is_html {
+        html::visible_text(&content, true)
+    } else {
+        content
+    };
+    let title = item.title.clone().or(page.title.clone());
+    let layers = structure::Layers {
+        head: title.is_none(),
+        classifier: layers.classifier && !whole_page,
+        ..layers
+    };
+    let mut s = structure::structure(&text, rules, layers, learned);
+    if let (Some(t), Some(first)) = (&title, s.paragraphs.first()) {
+        if first.trim() == t.trim() {
+            s.paragraphs.remove(0);
+        }
+    }
+    if s.paragraphs.is_empty() {
+        return Err(StageError::new(
+            Stage::Normalizer,
+            Reason::NoContent,
+            format!(
+                "the JSON item's content is empty once boilerplate is removed ({} line(s) removed)",
+                s.removed.len()
+            ),
+        ));
+    }
+    let authors = if item.authors.is_empty() {
+        if page.authors.is_empty() {
+            s.byline.iter().cloned().collect()
+        } else {
+            page.authors
+        }
+    } else {
+        item.authors
+    };
+    Ok(Normalized {
+        format: "json".into(),
+        encoding: decoded.encoding,
+        title: title.or(s.title),
+        byline: (!authors.is_empty()).then(|| authors.join(", ")),
+        authors,
+        published: item.published.or(page.published).or(s.published),
+        modified: item.modified.or(page.modified),
+        url: item.url.or(page.url),
+        site_name: item.site_name.or(page.site_name),
+        description: item.description.or(page.description),
+        image: item.image.or(page.image),
+        body: s.paragraphs.join("\n\n"),
+        removed: s.removed,
+        explained: s.explained,
     })
 }
 
@@ -465,11 +573,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_and_feeds_are_refused_clearly_html_and_gzip_are_read() {
+    fn feeds_and_multi_item_json_are_refused_clearly_html_json_and_gzip_are_read() {
         let rules = RuleSet::builtin();
-        let e = normalize(br#"{"title": "x", "text": "y"}"#, "a.json", &rules).unwrap_err();
+        let e = normalize(br#"[{"text": "a"}, {"text": "b"}]"#, "a.json", &rules).unwrap_err();
         assert_eq!(e.reason, Reason::UnsupportedFormat);
-        assert!(e.message.contains("JSON"), "{}", e.message);
+        assert!(e.message.contains("2 JSON items"), "{}", e.message);
+        let e = normalize(br#"{"title": "x", "#, "a.json", &rules).unwrap_err();
+        assert_eq!(e.reason, Reason::Malformed);
+        let n = normalize(
+            br#"{"title": "Bridge reopens", "text": "The old bridge reopened on Monday after two years of repairs."}"#,
+            "a.txt",
+            &rules,
+        )
+        .unwrap();
+        assert_eq!(
+            (n.format.as_str(), n.title.as_deref()),
+            ("json", Some("Bridge reopens"))
+        );
         let e = normalize(b"<?xml version=\"1.0\"?><rss></rss>", "a.txt", &rules).unwrap_err();
         assert!(e.message.contains("feed"), "{}", e.message);
         let page = "<!DOCTYPE html><html><head><title>Bridge reopens</title></head><body>\

@@ -227,6 +227,8 @@ pub enum Reason {
     Unserializable,
     /// Compressed data that cannot be decompressed (truncated or damaged gzip).
     Corrupt,
+    /// Structured input (JSON) that does not parse, or is not an item.
+    Malformed,
 }
 
 impl Reason {
@@ -235,6 +237,7 @@ impl Reason {
             Reason::Empty => "empty",
             Reason::TooLarge => "too_large",
             Reason::Corrupt => "corrupt",
+            Reason::Malformed => "malformed",
             Reason::Binary => "binary",
             Reason::UnsupportedFormat => "unsupported_format",
             Reason::NoContent => "no_content",
