@@ -330,7 +330,7 @@ fn title_tag(html: &str) -> Option<String> {
         match t {
             Token::Open(n) if n == "title" => in_title = true,
             Token::Text(s) if in_title => {
-                let t = html_escape::decode_html_entities(s).trim().to_string();
+                let t = squash(&html_escape::decode_html_entities(s));
                 return (!t.is_empty()).then_some(t);
             }
             _ => {}
@@ -357,13 +357,23 @@ pub fn extract(html: &str) -> Result<Page, String> {
         max_elements_to_parse: MAX_ELEMENTS,
         ..Default::default()
     };
-    let mut r = Readability::new(html, None, Some(cfg)).map_err(|e| e.to_string())?;
-    let article = match r.parse() {
-        Ok(a) => a,
-        Err(dom_smoothie::ReadabilityError::TooManyElements(..)) => return Ok(whole()),
-        Err(e) => return Err(e.to_string()),
+    // Third-party code on hostile input: a panic in it must not take the worker
+    // down (nothing is lost, but the pipeline would stall). The page falls back to
+    // its visible text, and the log says so.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Readability::new(html, None, Some(cfg)).and_then(|mut r| r.parse())
+    }));
+    let article = match parsed {
+        Ok(Ok(a)) => a,
+        Ok(Err(dom_smoothie::ReadabilityError::TooManyElements(..))) => return Ok(whole()),
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => {
+            tracing::warn!("the HTML extractor panicked on a page; its visible text is used instead (please report the page)");
+            return Ok(whole());
+        }
     };
-    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    // Metadata is one line of text, whatever the page put in it.
+    let nonempty = |s: Option<String>| s.map(|s| squash(&s)).filter(|s| !s.is_empty());
     let mut authors = json_ld_authors(html);
     if authors.is_empty() {
         if let Some(b) = nonempty(article.byline.clone()) {
@@ -384,11 +394,16 @@ pub fn extract(html: &str) -> Result<Page, String> {
     })
 }
 
+/// Whitespace runs (line breaks included) to one space, trimmed.
+pub fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// "By Jane Doe" → "Jane Doe".
 fn strip_by(byline: &str) -> String {
     static BY: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?i)^(?:by|von|par|por|di|door|de)\s+").unwrap());
-    BY.replace(byline.trim(), "").trim().to_string()
+    squash(&BY.replace(byline.trim(), ""))
 }
 
 /// Trims each line and collapses runs of blank lines to one.
@@ -509,9 +524,9 @@ fn collect_authors(v: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
                         Value::Object(o) => o.get("name").and_then(Value::as_str),
                         _ => None,
                     };
-                    if let Some(n) = name.map(str::trim).filter(|n| !n.is_empty()) {
-                        if !out.iter().any(|o| o == n) {
-                            out.push(n.to_string());
+                    if let Some(n) = name.map(squash).filter(|n| !n.is_empty()) {
+                        if !out.contains(&n) {
+                            out.push(n);
                         }
                     }
                 };

@@ -69,6 +69,7 @@ pub fn parse(text: &str, lines: bool) -> Result<ScrapedItem, JsonError> {
 fn text_of(o: &Map<String, Value>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| match o.get(*k) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        // Numbers and booleans are not text fields.
         Some(Value::Object(inner)) => inner
             .get("name")
             .and_then(Value::as_str)
@@ -91,8 +92,17 @@ fn names(v: &Value) -> Vec<String> {
         _ => None,
     };
     match v {
-        Value::Array(a) => a.iter().filter_map(one).filter(|s| !s.is_empty()).collect(),
-        other => one(other).into_iter().filter(|s| !s.is_empty()).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(one)
+            .map(|s| crate::html::squash(&s))
+            .filter(|s| !s.is_empty())
+            .collect(),
+        other => one(other)
+            .map(|s| crate::html::squash(&s))
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect(),
     }
 }
 
@@ -134,9 +144,10 @@ fn map(o: &Map<String, Value>) -> ScrapedItem {
         .iter()
         .find_map(|k| o.get(*k).map(names).filter(|n| !n.is_empty()))
         .unwrap_or_default();
+    let line = |v: Option<String>| v.map(|s| crate::html::squash(&s)).filter(|s| !s.is_empty());
     ScrapedItem {
-        url: text_of(o, &["url", "link", "canonical_url", "canonical"]),
-        title: text_of(o, &["title", "headline", "name"]),
+        url: line(text_of(o, &["url", "link", "canonical_url", "canonical"])),
+        title: line(text_of(o, &["title", "headline", "name"])),
         content,
         published: text_of(
             o,

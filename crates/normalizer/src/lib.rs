@@ -353,8 +353,17 @@ fn normalize_json(
         title: title.or(s.title),
         byline: (!authors.is_empty()).then(|| authors.join(", ")),
         authors,
-        published: item.published.or(page.published).or(s.published),
-        modified: item.modified.or(page.modified),
+        published: item
+            .published
+            .or(page.published)
+            .as_deref()
+            .and_then(structure::iso_date)
+            .or(s.published),
+        modified: item
+            .modified
+            .or(page.modified)
+            .as_deref()
+            .and_then(structure::iso_date),
         url: item.url.or(page.url),
         site_name: item.site_name.or(page.site_name),
         description: item.description.or(page.description),
@@ -415,8 +424,12 @@ fn normalize_html(
         title: page.title.or(s.title),
         byline: (!page.authors.is_empty()).then(|| page.authors.join(", ")),
         authors: page.authors,
-        published: page.published.or(s.published),
-        modified: page.modified,
+        published: page
+            .published
+            .as_deref()
+            .and_then(structure::iso_date)
+            .or(s.published),
+        modified: page.modified.as_deref().and_then(structure::iso_date),
         url: page.url,
         site_name: page.site_name,
         description: page.description,

@@ -240,6 +240,25 @@ static TIMELINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Reads a date in the common forms news pages print, returning ISO 8601.
+/// A date or date-time as pages and feeds write it, as ISO 8601: RFC 3339 kept
+/// as written, RFC 2822 ("Thu, 20 Jan 2022 10:00:00 GMT") converted, anything
+/// [`parse_date`] reads, else the leading ISO date. None if it is no date.
+pub fn iso_date(s: &str) -> Option<String> {
+    use time::format_description::well_known::{Rfc2822, Rfc3339};
+    let s = s.trim();
+    if time::OffsetDateTime::parse(s, &Rfc3339).is_ok() {
+        return Some(s.to_string());
+    }
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc2822) {
+        return t.format(&Rfc3339).ok();
+    }
+    if let Some(d) = parse_date(s) {
+        return Some(d);
+    }
+    let prefix: String = s.chars().take(10).collect();
+    parse_date(&prefix).filter(|_| prefix.len() == 10 && prefix.as_bytes()[4] == b'-')
+}
+
 pub fn parse_date(s: &str) -> Option<String> {
     static ISO: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -562,6 +581,48 @@ pub fn structure(
     let sample: String = text.chars().take(4000).collect();
     let doc_lang = crate::lang::detect(&sample);
     let mut line_langs = LineLangs::new();
+    // The learned layer counts distinct stories, not documents: a story dropped
+    // again (a site updating an article, a re-scrape) must not turn its own short
+    // lines, its subheadings and list items, into "template text". A story is
+    // known by its headline (the longest headline-shaped line of the head that no
+    // rule removes), else by its longest such line of prose, else by the
+    // document's id.
+    let story: Option<String> = learned.map(|l| {
+        let mut rules_keep = |t: &str| rules.find_in(t, true, doc_lang, &mut line_langs).is_none();
+        // The head: up to the first line of prose.
+        let head_len = paras
+            .iter()
+            .take(HEAD)
+            .position(|p| word_count(&p.text) >= 8 && ends_terminated(&p.text))
+            .unwrap_or(HEAD.min(paras.len()));
+        let headline = paras[..head_len]
+            .iter()
+            .filter(|p| title_shaped(&p.text) && !menu_like(&p.text) && !ends_terminated(&p.text))
+            .filter(|p| word_count(&p.text) >= 3)
+            .max_by_key(|p| word_count(&p.text))
+            .filter(|p| rules_keep(&p.text));
+        let prose = || {
+            let mut long: Vec<&Para> = paras
+                .iter()
+                .filter(|p| word_count(&p.text) > l.cfg.max_words)
+                .collect();
+            long.sort_by_key(|p| std::cmp::Reverse(p.text.len()));
+            long.into_iter().take(4).find(|p| rules_keep(&p.text))
+        };
+        headline
+            .or_else(prose)
+            .map(|p| format!("story:{:016x}", crate::learned::line_key(&p.text)))
+            .unwrap_or_else(|| l.doc.to_string())
+    });
+    let by_story = learned
+        .zip(story.as_deref())
+        .map(|(l, story)| crate::learned::Learned {
+            memory: l.memory,
+            source: l.source,
+            doc: story,
+            cfg: l.cfg,
+        });
+    let learned = by_story.as_ref();
     // (line, text, title candidate, removal pending unless it becomes the title)
     let mut kept: Vec<(usize, String, bool, Option<Removed>)> = Vec::new();
     let mut lifted: Vec<(usize, String, &'static str)> = Vec::new();
@@ -1030,6 +1091,24 @@ mod tests {
             "it rained - hard"
         );
         assert_eq!(join_wrapped(&["plain", "lines"], doc), "plain lines");
+    }
+
+    #[test]
+    fn dates_from_pages_and_feeds_become_iso() {
+        assert_eq!(
+            iso_date("2022-01-20T10:00:00.123+01:00").as_deref(),
+            Some("2022-01-20T10:00:00.123+01:00")
+        );
+        assert_eq!(
+            iso_date("Thu, 20 Jan 2022 10:00:00 GMT").as_deref(),
+            Some("2022-01-20T10:00:00Z")
+        );
+        assert_eq!(iso_date("January 20, 2022").as_deref(), Some("2022-01-20"));
+        assert_eq!(
+            iso_date("2022-01-20 10:00 CET").as_deref(),
+            Some("2022-01-20")
+        );
+        assert_eq!(iso_date("yesterday"), None);
     }
 
     #[test]

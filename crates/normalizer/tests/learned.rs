@@ -149,3 +149,50 @@ fn the_seeds_from_one_source_lose_no_body_line() {
         }
     }
 }
+
+/// A site updating one article drops it again and again: its subheadings and
+/// list items recur in every copy, but they are the story's, not the site's.
+#[test]
+fn copies_of_one_story_do_not_teach_its_own_short_lines() {
+    let rules = RuleSet::builtin();
+    let cfg = LearnConfig::default();
+    let memory = MemoryLines::new(10_000, &cfg);
+    let story = |update: usize| {
+        format!(
+            "Harbour towns brace for the storm\n\n\
+             Winds of up to 120 km/h are expected to reach the coast on Monday night, the weather service said in its update number {update}.\n\n\
+             Schools closed\n\n\
+             Schools in the three coastal districts will stay shut on Tuesday, the education office announced after a meeting.\n\n\
+             Ferries cancelled until Tuesday\n\n\
+             All ferries to the islands have been cancelled until Tuesday afternoon, and the harbour road will close at six."
+        )
+    };
+    let layers = Layers {
+        classifier: false,
+        ..Layers::default()
+    };
+    for update in 0..6 {
+        let doc = format!("doc-{update}");
+        let learned = Learned {
+            memory: &memory,
+            source: "ledger",
+            doc: &doc,
+            cfg,
+        };
+        let n = normalize_with(
+            story(update).as_bytes(),
+            "a.txt",
+            &rules,
+            layers,
+            Some(&learned),
+        )
+        .unwrap();
+        for line in ["Schools closed", "Ferries cancelled until Tuesday"] {
+            assert!(
+                n.body.contains(line),
+                "copy {update} lost {line:?}:\n{}",
+                n.body
+            );
+        }
+    }
+}
