@@ -253,13 +253,47 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             return ExitCode::SUCCESS;
         }
     };
+    // For a page, the extraction step: every block of its visible text, and
+    // whether the extractor kept it. The text layers' decisions follow.
+    let page_blocks: Option<(&'static str, Vec<(String, bool)>)> = (n.format == "html")
+        .then(|| {
+            newsflow_normalizer::decode::decode_with_hint(
+                &bytes,
+                newsflow_normalizer::html::declared_charset(&bytes),
+            )
+            .ok()
+        })
+        .flatten()
+        .map(|d| {
+            let page = newsflow_normalizer::html::extract(&d.text).unwrap_or_default();
+            let extracted = squash_ws(&page.text);
+            let blocks = newsflow_normalizer::html::visible_text(&d.text, true)
+                .split("\n\n")
+                .map(squash_ws)
+                .filter(|b| !b.is_empty())
+                .map(|b| {
+                    let kept = extracted.contains(&b);
+                    (b, kept)
+                })
+                .collect();
+            (page.method, blocks)
+        });
     if json {
         let v = serde_json::json!({
             "file": file,
+            "format": n.format,
             "encoding": n.encoding,
             "title": n.title,
             "byline": n.byline,
+            "authors": n.authors,
             "published": n.published,
+            "modified": n.modified,
+            "url": n.url,
+            "site_name": n.site_name,
+            "extraction": page_blocks.as_ref().map(|(method, blocks)| serde_json::json!({
+                "method": method,
+                "blocks": blocks.iter().map(|(text, kept)| serde_json::json!({"text": text, "kept": kept})).collect::<Vec<_>>(),
+            })),
             "lines": n.explained,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -273,10 +307,36 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             s.to_string()
         }
     };
-    println!("{} ({})", file.display(), n.encoding);
+    println!("{} ({}, {})", file.display(), n.format, n.encoding);
     println!("  title:     {}", n.title.as_deref().unwrap_or("-"));
     println!("  byline:    {}", n.byline.as_deref().unwrap_or("-"));
     println!("  published: {}", n.published.as_deref().unwrap_or("-"));
+    for (k, v) in [
+        ("modified", &n.modified),
+        ("url", &n.url),
+        ("site", &n.site_name),
+        ("image", &n.image),
+    ] {
+        if let Some(v) = v {
+            println!("  {k:<10} {v}");
+        }
+    }
+    if let Some((method, blocks)) = &page_blocks {
+        println!("  extraction: {method}");
+        for (b, kept) in blocks {
+            let short: String = b.chars().take(100).collect();
+            println!(
+                "  {} {}{}",
+                paint(
+                    if *kept { "32" } else { "31" },
+                    if *kept { "page KEEP" } else { "page DROP" }
+                ),
+                short,
+                if b.chars().count() > 100 { "…" } else { "" }
+            );
+        }
+        println!("  text layers on the extracted text:");
+    }
     for e in &n.explained {
         let (mark, code) = match e.decision {
             "kept" => ("KEEP", "32"),
@@ -335,6 +395,10 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         }
     }
     ExitCode::SUCCESS
+}
+
+fn squash_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn eval_boilerplate(

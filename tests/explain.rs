@@ -67,3 +67,42 @@ fn eval_reports_each_layer() {
     );
     assert!(text.contains("kept-line precision"), "{text}");
 }
+
+#[test]
+fn explain_shows_which_blocks_of_a_page_the_extractor_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><head><title>Bridge reopens | Ledger</title></head><body>\
+         <nav><a href='/'>Home</a> | <a href='/news'>News</a></nav>\
+         <article><h1>Bridge reopens</h1>\
+         <p>The old bridge over the river reopened on Monday after two years of repairs, the council said in a statement.</p>\
+         <p>Traffic will be limited to one lane until the spring, when the last works on the footpath are due to end.</p>\
+         </article><footer>Contact us | Privacy policy</footer></body></html>",
+    )
+    .unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["explain", "--json", page.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "html");
+    assert_eq!(v["extraction"]["method"], "readability");
+    let blocks = v["extraction"]["blocks"].as_array().unwrap();
+    let kept = |needle: &str| {
+        blocks
+            .iter()
+            .find(|b| b["text"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no block {needle:?}: {v}"))["kept"]
+            .clone()
+    };
+    assert_eq!(kept("The old bridge"), true);
+    assert_eq!(kept("Privacy policy"), false);
+    assert_eq!(kept("Home"), false);
+}

@@ -29,6 +29,8 @@ pub struct Page {
     pub image: Option<String>,
     /// `<html lang>` or the metadata's language, as declared (`en-GB`).
     pub lang: Option<String>,
+    /// How the text was taken: `readability`, or why the whole visible text was.
+    pub method: &'static str,
 }
 
 /// Elements past which a page is not scored: bounds the time of a huge page.
@@ -343,14 +345,15 @@ fn title_tag(html: &str) -> Option<String> {
 pub fn extract(html: &str) -> Result<Page, String> {
     // Too deep or too big to score in reasonable time: the visible text, whole,
     // for the text path's boilerplate layers to clean.
-    let whole = || Page {
+    let whole = |why: &'static str| Page {
         text: visible_text(html, true),
         title: title_tag(html),
         url: canonical(html),
+        method: why,
         ..Page::default()
     };
     if max_depth(html) > MAX_DEPTH {
-        return Ok(whole());
+        return Ok(whole("visible text: nested deeper than 200 levels"));
     }
     let cfg = Config {
         text_mode: TextMode::Formatted,
@@ -365,11 +368,13 @@ pub fn extract(html: &str) -> Result<Page, String> {
     }));
     let article = match parsed {
         Ok(Ok(a)) => a,
-        Ok(Err(dom_smoothie::ReadabilityError::TooManyElements(..))) => return Ok(whole()),
+        Ok(Err(dom_smoothie::ReadabilityError::TooManyElements(..))) => {
+            return Ok(whole("visible text: more than 60,000 elements"))
+        }
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => {
             tracing::warn!("the HTML extractor panicked on a page; its visible text is used instead (please report the page)");
-            return Ok(whole());
+            return Ok(whole("visible text: the extractor failed on this page"));
         }
     };
     // Metadata is one line of text, whatever the page put in it.
@@ -391,6 +396,7 @@ pub fn extract(html: &str) -> Result<Page, String> {
         description: nonempty(article.excerpt.clone()),
         image: nonempty(article.image.clone()),
         lang: nonempty(article.lang.clone()),
+        method: "readability",
     })
 }
 
