@@ -364,6 +364,7 @@ mod tests {
             ("heldout", 0.93, 0.99),
             ("blind", 0.92, 0.94),
             ("blind2", 0.87, 0.90),
+            ("blind3", 0.90, 0.92),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
@@ -371,7 +372,7 @@ mod tests {
             );
             let r = run(Path::new(&dir), &RuleSet::builtin()).unwrap();
             let full = &r.runs.last().unwrap().total;
-            assert!(full.documents >= 42, "{set}");
+            assert!(full.documents >= 35, "{set}");
             assert!(
                 full.precision() >= precision && full.recall() >= recall,
                 "{set}:\n{}",
