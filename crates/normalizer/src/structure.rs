@@ -654,8 +654,7 @@ pub fn structure(
             out.published.get_or_insert(d);
             text = rest;
         }
-        // After the standfirst, only a line that is nothing but a date (with a
-        // time, a weekday, a place) is lifted: prose there may mention dates.
+        // Just after the standfirst: byline and date lines are still looked for.
         let after_lead = layers.head && body_started && i < HEAD && prose_in_body < 2;
         let next_to_date =
             dated.get(i + 1).copied().unwrap_or(false) || (i > 0 && lifted_date_at == Some(i - 1));
@@ -669,29 +668,10 @@ pub fn structure(
             lifted.push((p.line, text, "byline"));
             continue;
         }
-        if after_lead {
-            if !prefixed && out.published.is_none() && date_only(&text) {
-                if let Some(d) = dateline(&text) {
-                    out.published = Some(d);
-                    lifted.push((p.line, text, "published"));
-                    lifted_date_at = Some(i);
-                    continue;
-                }
-            }
-            if TIMELINE.is_match(&text) {
-                lifted.push((p.line, text, "time"));
-                continue;
-            }
-            if out.byline.is_none() && word_count(&text) <= 12 {
-                if let Some(c) = BYLINE.captures(&text) {
-                    out.byline = Some(c[1].trim().to_string());
-                    lifted.push((p.line, text, "byline"));
-                    continue;
-                }
-            }
-        }
-        if in_head {
-            if !prefixed && out.published.is_none() {
+        if in_head || after_lead {
+            // After the standfirst, only a line that is nothing but a date (with a
+            // time, a weekday, a place) is lifted: prose there may mention dates.
+            if !prefixed && out.published.is_none() && (in_head || date_only(&text)) {
                 if let Some(d) = dateline(&text) {
                     out.published = Some(d);
                     lifted.push((p.line, text, "published"));
