@@ -264,6 +264,15 @@ fn normalize_plain(
     })
 }
 
+/// The headline usually opens the content too: once, in the title, is enough.
+fn drop_title_line(s: &mut structure::Structured, title: Option<&str>) {
+    if let (Some(t), Some(first)) = (title, s.paragraphs.first()) {
+        if first.trim() == t.trim() {
+            s.paragraphs.remove(0);
+        }
+    }
+}
+
 /// One scraper JSON item: its fields mapped, its content through the HTML path
 /// (a whole page) or straight to the text layers (text, or an HTML fragment's
 /// visible text).
@@ -323,11 +332,7 @@ fn normalize_json(
         ..layers
     };
     let mut s = structure::structure(&text, rules, layers, learned);
-    if let (Some(t), Some(first)) = (&title, s.paragraphs.first()) {
-        if first.trim() == t.trim() {
-            s.paragraphs.remove(0);
-        }
-    }
+    drop_title_line(&mut s, title.as_deref());
     if s.paragraphs.is_empty() {
         return Err(StageError::new(
             Stage::Normalizer,
@@ -401,12 +406,7 @@ fn normalize_html(
         ..layers
     };
     let mut s = structure::structure(&page.text, rules, layers, learned);
-    // The headline usually opens the content too: once in the title is enough.
-    if let (Some(t), Some(first)) = (&page.title, s.paragraphs.first()) {
-        if first.trim() == t.trim() {
-            s.paragraphs.remove(0);
-        }
-    }
+    drop_title_line(&mut s, page.title.as_deref());
     if s.paragraphs.is_empty() {
         return Err(StageError::new(
             Stage::Normalizer,
