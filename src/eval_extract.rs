@@ -5,7 +5,8 @@
 //! prediction, recall over pages with a non-empty reference, F1 the harmonic mean
 //! of the two averages.
 
-use newsflow_normalizer::{html, normalize_full, rules::RuleSet, structure::Layers, Limits};
+use newsflow_normalizer::html::{self, squash};
+use newsflow_normalizer::{normalize_full, rules::RuleSet, structure::Layers, Limits};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -148,10 +149,6 @@ pub struct Report {
     pub seconds: f64,
     pub bytes: usize,
     pub pages: Vec<PageResult>,
-}
-
-fn squash(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Scores every `<page>/source.html` of `gold` against its `expected.html`;

@@ -266,10 +266,10 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         .flatten()
         .map(|d| {
             let page = newsflow_normalizer::html::extract(&d.text).unwrap_or_default();
-            let extracted = squash_ws(&page.text);
+            let extracted = newsflow_normalizer::html::squash(&page.text);
             let blocks = newsflow_normalizer::html::visible_text(&d.text, true)
                 .split("\n\n")
-                .map(squash_ws)
+                .map(newsflow_normalizer::html::squash)
                 .filter(|b| !b.is_empty())
                 .map(|b| {
                     let kept = extracted.contains(&b);
@@ -395,10 +395,6 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         }
     }
     ExitCode::SUCCESS
-}
-
-fn squash_ws(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn eval_boilerplate(

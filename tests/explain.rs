@@ -3,11 +3,10 @@
 mod common;
 use common::*;
 
-#[test]
-fn explain_shows_every_line_with_its_decision() {
-    let seed = format!("{FIXTURES}/seeds/003_45653b3f1caca5f4.txt");
+/// `newsflow explain --json FILE`, which must succeed.
+fn explain_json(file: &str) -> serde_json::Value {
     let out = std::process::Command::new(BIN)
-        .args(["explain", "--json", &seed])
+        .args(["explain", "--json", file])
         .output()
         .unwrap();
     assert!(
@@ -15,7 +14,13 @@ fn explain_shows_every_line_with_its_decision() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn explain_shows_every_line_with_its_decision() {
+    let seed = format!("{FIXTURES}/seeds/003_45653b3f1caca5f4.txt");
+    let v = explain_json(&seed);
     let lines = v["lines"].as_array().unwrap();
     let line = |n: u64| {
         lines
@@ -82,16 +87,7 @@ fn explain_shows_which_blocks_of_a_page_the_extractor_kept() {
          </article><footer>Contact us | Privacy policy</footer></body></html>",
     )
     .unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["explain", "--json", page.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = explain_json(page.to_str().unwrap());
     assert_eq!(v["format"], "html");
     assert_eq!(v["extraction"]["method"], "readability");
     let blocks = v["extraction"]["blocks"].as_array().unwrap();

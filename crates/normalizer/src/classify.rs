@@ -679,11 +679,9 @@ fn elide(word: &str) -> &str {
     }
 }
 
-/// What a paragraph is judged against: the rest of its document.
+/// What a paragraph is judged against: its document's title, byline and language.
 pub struct Context<'a> {
     pub title_words: HashSet<String>,
-    /// Stem counts over the title and every paragraph.
-    pub stems: HashMap<String, usize>,
     /// The byline's name words (capitalized, three letters or more).
     pub author: Vec<String>,
     pub stop: Option<&'a HashSet<String>>,
@@ -691,22 +689,11 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(
-        paras: &[&str],
-        title: Option<&str>,
-        byline: Option<&str>,
-        lang: Option<&'a str>,
-    ) -> Self {
+    pub fn new(title: Option<&str>, byline: Option<&str>, lang: Option<&'a str>) -> Self {
         let stop = lang.and_then(stopwords);
         let title_words: HashSet<String> = title
             .map(|t| words_of(t).into_iter().collect())
             .unwrap_or_default();
-        let mut stems: HashMap<String, usize> = HashMap::new();
-        for w in paras.iter().chain(title.iter()).flat_map(|p| words_of(p)) {
-            if is_content(&w, stop) {
-                *stems.entry(stem(&w).to_string()).or_default() += 1;
-            }
-        }
         let author = byline
             .map(|b| {
                 b.split(|c: char| !c.is_alphabetic() && c != '-')
@@ -717,7 +704,6 @@ impl<'a> Context<'a> {
             .unwrap_or_default();
         Context {
             title_words,
-            stems,
             author,
             stop,
             lang,
@@ -725,26 +711,49 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Stem counts of the content words of some paragraphs and the title.
+fn stem_table<'w>(
+    paras: impl Iterator<Item = &'w [String]>,
+    title: Option<&str>,
+    stop: Option<&HashSet<String>>,
+) -> HashMap<String, usize> {
+    let title_words = title.map(words_of).unwrap_or_default();
+    let mut stems: HashMap<String, usize> = HashMap::new();
+    let mut count = |w: &String| {
+        if is_content(w, stop) {
+            *stems.entry(stem(w).to_string()).or_default() += 1;
+        }
+    };
+    paras.flatten().for_each(&mut count);
+    title_words.iter().for_each(&mut count);
+    stems
+}
+
 /// Share of a paragraph's content words whose stem occurs elsewhere in the
-/// context's paragraphs; `counted`: the paragraph is one of them.
-fn coherence(words: &[String], cx: &Context, counted: bool) -> Option<f32> {
+/// paragraphs counted in `stems`; `counted`: the paragraph is one of them.
+fn coherence(
+    words: &[String],
+    stems: &HashMap<String, usize>,
+    stop: Option<&HashSet<String>>,
+    counted: bool,
+) -> Option<f32> {
     let mut own: HashMap<&str, usize> = HashMap::new();
-    for w in words.iter().filter(|w| is_content(w, cx.stop)) {
+    for w in words.iter().filter(|w| is_content(w, stop)) {
         *own.entry(stem(w)).or_default() += 1;
     }
     let content: usize = own.values().sum();
     let shared: usize = own
         .iter()
-        .filter(|(s, n)| cx.stems.get(**s).copied().unwrap_or(0) > if counted { **n } else { 0 })
+        .filter(|(s, n)| stems.get(**s).copied().unwrap_or(0) > if counted { **n } else { 0 })
         .map(|(_, n)| n)
         .sum();
     (content > 0).then(|| shared as f32 / content as f32)
 }
 
-/// Computes the features of one paragraph.
-pub fn features(text: &str, cx: &Context) -> Features {
+/// Computes the features of one paragraph from its text and its words
+/// ([`words_of`]). Coherence needs the whole document: `classify` fills it in.
+pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let (title_words, stop, lang) = (&cx.title_words, cx.stop, cx.lang);
-    let words = words_of(text);
     let n = words.len().max(1) as f32;
     let tokens: Vec<&str> = text.split_whitespace().collect();
     let links = tokens
@@ -769,6 +778,7 @@ pub fn features(text: &str, cx: &Context) -> Features {
     let arrows = tokens.iter().filter(|t| matches!(**t, "›" | ">")).count();
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
     let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
+    let is_bullet = bullet(text);
     Features {
         words: words.len(),
         stopword_density: stop
@@ -779,8 +789,8 @@ pub fn features(text: &str, cx: &Context) -> Features {
         separators,
         arrows,
         addresses_reader: addresses_reader(text, lang),
-        site_words: cue_count(&words, lang),
-        coherence: coherence(&words, cx, true),
+        site_words: cue_count(words, lang),
+        coherence: None,
         names_author: BIO.is_match(text)
             || (!cx.author.is_empty()
                 && text
@@ -789,13 +799,13 @@ pub fn features(text: &str, cx: &Context) -> Features {
         credit: is_credit(text),
         // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
         // teaser's shape too.
-        list_item: bullet(text)
+        list_item: is_bullet
             || (words.len() <= LIST_ITEM_MAX_WORDS
                 && (text.chars().any(|c| c.is_ascii_digit())
                     || text.contains('(')
                     || label_value(text)
                     || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
-        bullet: bullet(text),
+        bullet: is_bullet,
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -872,8 +882,13 @@ pub fn classify_with(
     lang: Option<&str>,
     standfirst: Option<usize>,
 ) -> Vec<Verdict> {
-    let cx = Context::new(paras, title, byline, lang);
-    let mut feats: Vec<Features> = paras.iter().map(|p| features(p, &cx)).collect();
+    let cx = Context::new(title, byline, lang);
+    let words: Vec<Vec<String>> = paras.iter().map(|p| words_of(p)).collect();
+    let mut feats: Vec<Features> = paras
+        .iter()
+        .zip(&words)
+        .map(|(p, w)| features(p, w, &cx))
+        .collect();
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
     if let Some(k) = standfirst.filter(|&k| class.get(k) == Some(&Class::Bad("caption"))) {
         if feats[k].site_words == 0 && !feats[k].addresses_reader {
@@ -883,18 +898,20 @@ pub fn classify_with(
 
     // Coherence is judged against the article's prose and title only, so that
     // boilerplate lines ("gratis", "abonnement" in two prompts) do not vouch for
-    // each other.
-    let prose: Vec<&str> = paras
-        .iter()
-        .zip(&class)
-        .filter(|(_, c)| **c == Class::Good)
-        .map(|(p, _)| *p)
-        .collect();
-    if !prose.is_empty() {
-        let pcx = Context::new(&prose, title, byline, lang);
-        for ((p, f), c) in paras.iter().zip(feats.iter_mut()).zip(&class) {
-            f.coherence = coherence(&words_of(p), &pcx, *c == Class::Good);
-        }
+    // each other; with no prose yet, against every paragraph.
+    let any_prose = class.contains(&Class::Good);
+    let in_table = |c: &Class| !any_prose || *c == Class::Good;
+    let stems = stem_table(
+        words
+            .iter()
+            .zip(&class)
+            .filter(|(_, c)| in_table(c))
+            .map(|(w, _)| w.as_slice()),
+        title,
+        cx.stop,
+    );
+    for ((w, f), c) in words.iter().zip(feats.iter_mut()).zip(&class) {
+        f.coherence = coherence(w, &stems, cx.stop, in_table(c));
     }
 
     for (c, f) in class.iter_mut().zip(&feats) {

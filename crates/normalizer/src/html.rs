@@ -3,7 +3,7 @@
 //! Main-content extraction is `dom_smoothie`, a Rust port of Mozilla's
 //! Readability.js (the algorithm of Firefox's Reader View): on the
 //! readability-dev pages it scored F1 1.000 against Readability.js's own output,
-//! above every other option measured (README, "HTML extraction"). It also reads
+//! above every other option measured (README, "HTML pages and gzip"). It also reads
 //! the metadata Readability reads: JSON-LD `Article`/`NewsArticle`, OpenGraph,
 //! Twitter cards, `<meta name=author|date|…>`, `<title>`, `<html lang>`. What it
 //! does not give (canonical URL, every author of a JSON-LD list) is read here.
@@ -149,11 +149,16 @@ const VOID_TAGS: &[&str] = &[
     "track", "wbr",
 ];
 
-/// One piece of markup: a tag (name lowercased, closing or not) or text.
+/// One piece of markup: a tag (its name as written, opening or closing) or text.
 enum Token<'a> {
-    Open(String),
-    Close(String),
+    Open(&'a str),
+    Close(&'a str),
     Text(&'a str),
+}
+
+/// Is tag `name` (any case) one of `tags` (lowercase)?
+fn one_of(name: &str, tags: &[&str]) -> bool {
+    tags.iter().any(|t| t.eq_ignore_ascii_case(name))
 }
 
 /// Splits markup into tags and text without building a tree, so that no depth
@@ -228,13 +233,12 @@ fn tokens(html: &str) -> Vec<Token<'_>> {
         let Some((closing, name, self_closing)) = tag else {
             continue;
         };
-        let name = name.to_ascii_lowercase();
         if closing {
             out.push(Token::Close(name));
             continue;
         }
-        let raw = matches!(name.as_str(), "script" | "style" | "textarea" | "title");
-        out.push(Token::Open(name.clone()));
+        let raw = one_of(name, &["script", "style", "textarea", "title"]);
+        out.push(Token::Open(name));
         if raw && !self_closing {
             let end_tag = format!("</{name}");
             let stop = b[i..]
@@ -262,15 +266,15 @@ const OPTIONAL_END_TAGS: &[&str] = &[
 
 /// How deep the page's elements nest.
 pub fn max_depth(html: &str) -> usize {
-    let counted = |n: &str| !VOID_TAGS.contains(&n) && !OPTIONAL_END_TAGS.contains(&n);
+    let counted = |n: &str| !one_of(n, VOID_TAGS) && !one_of(n, OPTIONAL_END_TAGS);
     let (mut depth, mut max) = (0usize, 0usize);
     for t in tokens(html) {
         match t {
-            Token::Open(n) if counted(&n) => {
+            Token::Open(n) if counted(n) => {
                 depth += 1;
                 max = max.max(depth);
             }
-            Token::Close(n) if counted(&n) => depth = depth.saturating_sub(1),
+            Token::Close(n) if counted(n) => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -287,13 +291,13 @@ pub fn visible_text(html: &str, blocks: bool) -> String {
     for t in tokens(html) {
         match t {
             Token::Open(n) => {
-                if SKIP_TAGS.contains(&n.as_str()) {
+                if one_of(n, SKIP_TAGS) {
                     skip += 1;
                 }
-                if BLOCK_TAGS.contains(&n.as_str()) {
+                if one_of(n, BLOCK_TAGS) {
                     out.push_str(if !blocks {
                         " "
-                    } else if n == "br" {
+                    } else if n.eq_ignore_ascii_case("br") {
                         "\n"
                     } else {
                         "\n\n"
@@ -301,10 +305,10 @@ pub fn visible_text(html: &str, blocks: bool) -> String {
                 }
             }
             Token::Close(n) => {
-                if SKIP_TAGS.contains(&n.as_str()) {
+                if one_of(n, SKIP_TAGS) {
                     skip = skip.saturating_sub(1);
                 }
-                if BLOCK_TAGS.contains(&n.as_str()) {
+                if one_of(n, BLOCK_TAGS) {
                     out.push_str(if blocks { "\n\n" } else { " " });
                 }
             }
@@ -330,7 +334,7 @@ fn title_tag(html: &str) -> Option<String> {
     let mut in_title = false;
     for t in tokens(head_of(html)) {
         match t {
-            Token::Open(n) if n == "title" => in_title = true,
+            Token::Open(n) if n.eq_ignore_ascii_case("title") => in_title = true,
             Token::Text(s) if in_title => {
                 let t = squash(&html_escape::decode_html_entities(s));
                 return (!t.is_empty()).then_some(t);
@@ -524,22 +528,14 @@ fn collect_authors(v: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
                     .any(|n| n.ends_with("Article") || *n == "Report")
             });
             if is_article {
-                let mut push = |a: &Value| {
-                    let name = match a {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Object(o) => o.get("name").and_then(Value::as_str),
-                        _ => None,
-                    };
-                    if let Some(n) = name.map(squash).filter(|n| !n.is_empty()) {
-                        if !out.contains(&n) {
-                            out.push(n);
-                        }
+                for n in map
+                    .get("author")
+                    .map(crate::json::names)
+                    .unwrap_or_default()
+                {
+                    if !out.contains(&n) {
+                        out.push(n);
                     }
-                };
-                match map.get("author") {
-                    Some(Value::Array(a)) => a.iter().for_each(&mut push),
-                    Some(a) => push(a),
-                    None => {}
                 }
             }
             if let Some(g) = map.get("@graph") {

@@ -69,20 +69,21 @@ pub fn parse(text: &str, lines: bool) -> Result<ScrapedItem, JsonError> {
 fn text_of(o: &Map<String, Value>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| match o.get(*k) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        // Numbers and booleans are not text fields.
         Some(Value::Object(inner)) => inner
             .get("name")
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string),
+        // Numbers and booleans are not text fields.
         _ => None,
     })
 }
 
 /// Names from a string ("Jane Doe, John Smith" stays one name: scrapers write
-/// names with commas too), a list of strings, or objects with a `name`.
-fn names(v: &Value) -> Vec<String> {
+/// names with commas too), a list of strings, or objects with a `name` (as
+/// scraper JSON and JSON-LD both write authors), each on one line.
+pub(crate) fn names(v: &Value) -> Vec<String> {
     let one = |v: &Value| match v {
         Value::String(s) => Some(s.trim().to_string()),
         Value::Object(o) => o

@@ -15,18 +15,21 @@ pub fn detect(text: &str) -> Option<&'static str> {
     isolang::Language::from_639_3(info.lang().code())?.to_639_1()
 }
 
-/// whatlang's first guess for a document even when it calls it unreliable, for
-/// the classifier's stopwords and site words. whatlang calls a guess unreliable
-/// when a close language scores near it (Dutch and Afrikaans), even over a page
-/// of text; over thirty words its first guess is still right far more often than
-/// not, and without it the classifier has no stopword list. Rules keep the strict
-/// [`detect`]: a wrong language there would stop a rule from applying at all.
-pub fn guess(sample: &str) -> Option<&'static str> {
-    if sample.split_whitespace().count() < 30 {
-        return None;
-    }
-    let info = whatlang::detect(sample)?;
-    isolang::Language::from_639_3(info.lang().code())?.to_639_1()
+/// A document's language twice over, from one whatlang call: strict (reliable
+/// guesses only, as [`detect`]) for the rules, and lenient for the classifier's
+/// stopwords and site words. whatlang calls a guess unreliable when a close
+/// language scores near it (Dutch and Afrikaans), even over a page of text; over
+/// thirty words its first guess is still right far more often than not, and
+/// without it the classifier has no stopword list. The rules keep the strict
+/// answer: a wrong language there would stop a rule from applying at all.
+pub fn detect_document(sample: &str) -> (Option<&'static str>, Option<&'static str>) {
+    let Some(info) = whatlang::detect(sample) else {
+        return (None, None);
+    };
+    let code = isolang::Language::from_639_3(info.lang().code()).and_then(|l| l.to_639_1());
+    let strict = code.filter(|_| info.is_reliable());
+    let lenient = strict.or(code.filter(|_| sample.split_whitespace().count() >= 30));
+    (strict, lenient)
 }
 
 /// The most distinct lines of one document whose own language is detected.

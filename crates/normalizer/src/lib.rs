@@ -76,8 +76,9 @@ fn unsupported(what: &str) -> StageError {
         Stage::Normalizer,
         Reason::UnsupportedFormat,
         format!(
-            "{what} input is not supported yet: plain text and HTML pages (optionally gzipped) \
-             are ingested; convert it to one of those or wait for JSON/feed support"
+            "{what} input is not supported yet: plain text, HTML pages and single JSON items \
+             (optionally gzipped) are ingested; convert it to one of those or wait for feed \
+             support"
         ),
     )
 }
@@ -104,13 +105,15 @@ fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
     if head.starts_with("<?xml") || head.starts_with("<rss") || head.starts_with("<feed") {
         return Err(unsupported("XML feed"));
     }
-    let t = text.trim();
-    if (t.starts_with('{') && t.ends_with('}'))
-        || (t.starts_with('[') && t.ends_with(']') && t.contains('{'))
-    {
-        return Err(unsupported("JSON"));
-    }
     Ok(())
+}
+
+/// JSON whatever the file is called: an object, or an array holding one.
+fn looks_like_json(text: &str) -> bool {
+    let t = text.trim();
+    t.starts_with('{')
+        || (t.starts_with('[')
+            && (t[1..].trim_start().starts_with('{') || (t.ends_with(']') && t.contains('{'))))
 }
 
 /// The normalizer's pure core: the bytes and name of a dropped file in, clean text
@@ -183,10 +186,8 @@ pub fn normalize_full(
     limits: Limits,
 ) -> Result<Normalized, StageError> {
     if bytes.starts_with(b"\x1f\x8b") {
+        // gzip inside gzip is refused by `decode`, which every path goes through.
         let inner = gunzip(bytes, limits.max_decompressed_bytes)?;
-        if inner.starts_with(b"\x1f\x8b") {
-            return Err(unsupported("gzip inside gzip"));
-        }
         let lower = file_name.to_ascii_lowercase();
         let inner_name = if lower.ends_with(".gz") {
             &file_name[..file_name.len() - 3]
@@ -224,10 +225,7 @@ fn normalize_plain(
     }
     let decoded = decode::decode(bytes)?;
     let ext = extension(file_name);
-    let t = decoded.text.trim_start();
-    let json_like =
-        t.starts_with('{') || (t.starts_with('[') && t[1..].trim_start().starts_with('{'));
-    if matches!(ext.as_str(), "json" | "jsonl" | "ndjson") || json_like {
+    if matches!(ext.as_str(), "json" | "jsonl" | "ndjson") || looks_like_json(&decoded.text) {
         let lines = matches!(ext.as_str(), "jsonl" | "ndjson");
         return normalize_json(&decoded, lines, rules, layers, learned);
     }

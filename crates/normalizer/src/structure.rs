@@ -5,6 +5,7 @@ use crate::lang::LineLangs;
 use crate::rules::{ends_terminated, RuleSet};
 use regex::Regex;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 /// The text path's result before the record is assembled.
@@ -239,7 +240,6 @@ static TIMELINE: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-/// Reads a date in the common forms news pages print, returning ISO 8601.
 /// A date or date-time as pages and feeds write it, as ISO 8601: RFC 3339 kept
 /// as written, RFC 2822 ("Thu, 20 Jan 2022 10:00:00 GMT") converted, anything
 /// [`parse_date`] reads, else the leading ISO date. None if it is no date.
@@ -259,6 +259,7 @@ pub fn iso_date(s: &str) -> Option<String> {
     parse_date(&prefix).filter(|_| prefix.len() == 10 && prefix.as_bytes()[4] == b'-')
 }
 
+/// Reads a date in the common forms news pages print, returning ISO 8601.
 pub fn parse_date(s: &str) -> Option<String> {
     static ISO: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
@@ -579,7 +580,7 @@ pub fn structure(
     let mut out = Structured::default();
     let paras = paragraphs(text);
     let sample: String = text.chars().take(4000).collect();
-    let doc_lang = crate::lang::detect(&sample);
+    let (doc_lang, class_lang) = crate::lang::detect_document(&sample);
     let mut line_langs = LineLangs::new();
     // The learned layer counts distinct stories, not documents: a story dropped
     // again (a site updating an article, a re-scrape) must not turn its own short
@@ -587,8 +588,16 @@ pub fn structure(
     // known by its headline (the longest headline-shaped line of the head that no
     // rule removes), else by its longest such line of prose, else by the
     // document's id.
+    // Rule matches found for the story's key, by line, so that the main pass
+    // below does not match those lines a second time.
+    let mut matched: HashMap<usize, Option<crate::rules::RuleMatch>> = HashMap::new();
     let story: Option<String> = learned.map(|l| {
-        let mut rules_keep = |t: &str| rules.find_in(t, true, doc_lang, &mut line_langs).is_none();
+        let mut rules_keep = |p: &Para| {
+            matched
+                .entry(p.line)
+                .or_insert_with(|| rules.find_in(&p.text, true, doc_lang, &mut line_langs))
+                .is_none()
+        };
         // The head: up to the first line of prose.
         let head_len = paras
             .iter()
@@ -600,14 +609,14 @@ pub fn structure(
             .filter(|p| title_shaped(&p.text) && !menu_like(&p.text) && !ends_terminated(&p.text))
             .filter(|p| word_count(&p.text) >= 3)
             .max_by_key(|p| word_count(&p.text))
-            .filter(|p| rules_keep(&p.text));
+            .filter(|p| rules_keep(p));
         let prose = || {
             let mut long: Vec<&Para> = paras
                 .iter()
                 .filter(|p| word_count(&p.text) > l.cfg.max_words)
                 .collect();
             long.sort_by_key(|p| std::cmp::Reverse(p.text.len()));
-            long.into_iter().take(4).find(|p| rules_keep(&p.text))
+            long.into_iter().take(4).find(|p| rules_keep(p))
         };
         headline
             .or_else(prose)
@@ -637,7 +646,11 @@ pub fn structure(
     // follow it: they are looked for until the next prose paragraph.
     let mut prose_in_body = 0;
     // A bare name ("Harriet Lowe") is a byline when a date line is next to it.
-    let dated: Vec<bool> = paras.iter().map(|p| date_only(&p.text)).collect();
+    let dated: Vec<bool> = paras
+        .iter()
+        .take(HEAD + 1)
+        .map(|p| date_only(&p.text))
+        .collect();
     let mut lifted_date_at = None;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = layers.head && !body_started && i < HEAD;
@@ -650,9 +663,11 @@ pub fn structure(
             None
         };
         let prefixed = prefix.is_some();
+        let mut stripped = false;
         if let Some((d, rest)) = prefix.and_then(|c| Some((parse_date(&c[1])?, c[2].to_string()))) {
             out.published.get_or_insert(d);
             text = rest;
+            stripped = true;
         }
         // Just after the standfirst: byline and date lines are still looked for.
         let after_lead = layers.head && body_started && i < HEAD && prose_in_body < 2;
@@ -699,7 +714,11 @@ pub fn structure(
         let candidate =
             in_head && title_shaped(&text) && !menu_like(&text) && !ends_terminated(&text);
         let mut provisional = None;
-        if let Some(m) = rules.find_in(&text, true, doc_lang, &mut line_langs) {
+        let hit = match matched.remove(&p.line) {
+            Some(m) if !stripped => m,
+            _ => rules.find_in(&text, true, doc_lang, &mut line_langs),
+        };
+        if let Some(m) = hit {
             let removed = Removed {
                 line: p.line,
                 rule_id: m.rule.id.clone(),
@@ -737,12 +756,10 @@ pub fn structure(
         }
         kept.push((p.line, text, candidate, provisional));
     }
-    // The title is the first headline of some length that no caption or teaser
-    // rule describes and that is not a credit, a player's time stamp or two
-    // sentences: a standfirst without a final period often follows it and is
-    // longer. Else the longest such candidate, else the first candidate; text
-    // must follow it.
-    let class_lang = doc_lang.or_else(|| crate::lang::guess(&sample));
+    // The title is the longest candidate that no caption or teaser rule describes
+    // and that is not a credit, a player's time stamp, two sentences or a site
+    // promotion; or the headline right above it, when that one is the standfirst.
+    // Else the first plausible candidate; text must follow it.
     let plausible = |t: &str| {
         !crate::classify::is_credit(t)
             && !CLOCK.is_match(t)
@@ -839,7 +856,7 @@ fn explain(
     rules_kept: Vec<(usize, String)>,
 ) -> Vec<Explained> {
     let mut v: Vec<Explained> = Vec::new();
-    let judged: std::collections::HashMap<usize, &crate::classify::Verdict> =
+    let judged: HashMap<usize, &crate::classify::Verdict> =
         verdicts.iter().map(|(l, _, v)| (*l, v)).collect();
     for r in &out.removed {
         let verdict = judged.get(&r.line);
