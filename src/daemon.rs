@@ -12,7 +12,7 @@ use newsflow_enricher::EnrichConfig;
 use newsflow_normalizer::learned::{persist::RedbLines, LearnConfig};
 use newsflow_normalizer::rules::RuleSet;
 use newsflow_normalizer::{LearnSetup, SourceOf};
-use newsflow_record::{telemetry, Committed, DedupStatus, Failed};
+use newsflow_record::{telemetry, Committed, Failed};
 use newsflow_sink::{JsonlConfig, JsonlSink};
 use newsflow_watcher::intake::{Intake, IntakeConfig};
 use newsflow_watcher::Mode;
@@ -105,12 +105,17 @@ impl Resources {
     }
 }
 
-/// Claims from an earlier run whose records already reached the sink (a crash
-/// between commit and archive) are finished now, not processed again.
-fn finish_already_committed(intake: &Intake, sink_dir: &std::path::Path) -> Result<u64, String> {
+/// Claims from an earlier run whose record already reached the sink (a crash
+/// between commit and archive) are finished now, not processed again. Records of
+/// multi-item files found on disk are returned: those files are replayed, and the
+/// sink skips what it already wrote.
+fn finish_already_committed(
+    intake: &Intake,
+    sink_dir: &std::path::Path,
+) -> Result<HashSet<String>, String> {
     let pending = intake.pending_claims();
     if pending.is_empty() {
-        return Ok(0);
+        return Ok(HashSet::new());
     }
     let ids: HashSet<String> = pending.iter().map(|c| c.id.clone()).collect();
     let since = pending
@@ -121,7 +126,7 @@ fn finish_already_committed(intake: &Intake, sink_dir: &std::path::Path) -> Resu
         })
         .min()
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let done = newsflow_sink::committed_ids(sink_dir, &ids, since).map_err(|e| {
+    let mut done = newsflow_sink::committed_ids(sink_dir, &ids, since).map_err(|e| {
         format!(
             "cannot read the output dir {} to recover: {e}",
             sink_dir.display()
@@ -143,7 +148,14 @@ fn finish_already_committed(intake: &Intake, sink_dir: &std::path::Path) -> Resu
             "archived files whose records were committed just before the last stop"
         );
     }
-    Ok(n)
+    done.retain(|id| id.contains('.'));
+    if !done.is_empty() {
+        tracing::info!(
+            records = done.len(),
+            "files of several items were stopped part-way; they are processed again and their records already written are not written twice"
+        );
+    }
+    Ok(done)
 }
 
 /// Files a `once` run will take: claims left over plus what the inbox holds.
@@ -179,15 +191,16 @@ pub async fn run(
         intake,
         rules: _,
         index,
-        sink,
+        mut sink,
         learned,
     } = res;
     {
         let intake = intake.clone();
         let dir = sink.dir().to_path_buf();
-        tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dir))
+        let written = tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dir))
             .await
             .map_err(|e| e.to_string())??;
+        sink.skip_written(written);
     }
 
     let cap = cfg.pipeline.channel_capacity;
@@ -318,7 +331,13 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
         let r: Vec<_> = batch
             .into_iter()
             .map(|c| {
-                let r = intake.finish(&c.claim);
+                let r = if c.failures.is_empty() {
+                    intake.finish(&c.claim).map(Outcome::Archived)
+                } else {
+                    intake
+                        .quarantine_items(&c.claim, &items_error(&c), &c.failures, &c.ids)
+                        .map(Outcome::Quarantined)
+                };
                 (c, r)
             })
             .collect();
@@ -332,23 +351,63 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
     });
     for (c, r) in results {
         counters.files.fetch_add(1, Ordering::Relaxed);
-        counters.records.fetch_add(1, Ordering::Relaxed);
-        if c.dedup != DedupStatus::Unique {
-            counters.duplicates.fetch_add(1, Ordering::Relaxed);
-        }
+        counters
+            .records
+            .fetch_add(c.ids.len() as u64, Ordering::Relaxed);
+        counters
+            .duplicates
+            .fetch_add(c.duplicates as u64, Ordering::Relaxed);
         metrics::histogram!(telemetry::END_TO_END_SECONDS)
             .record(c.claim.started.elapsed().as_secs_f64());
         match r {
-            Ok(dest) => {
+            Ok(Outcome::Archived(dest)) => {
                 metrics::counter!(telemetry::FILES_ARCHIVED).increment(1);
-                tracing::info!(file = %c.claim.rel_path, id = %c.claim.id, dedup = c.dedup.as_str(),
+                tracing::info!(file = %c.claim.rel_path, id = %c.claim.id, records = c.ids.len(), duplicates = c.duplicates,
                     archived_to = dest.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "(deleted)".into()),
                     latency_ms = c.claim.started.elapsed().as_millis() as u64, "record committed");
             }
+            Ok(Outcome::Quarantined(dest)) => {
+                counters.quarantined.fetch_add(1, Ordering::Relaxed);
+                let items: Vec<usize> = c.failures.iter().map(|f| f.item).collect();
+                tracing::warn!(file = %c.claim.rel_path, id = %c.claim.id, records = c.ids.len(), failed_items = ?items,
+                    quarantined_to = %dest.display(),
+                    "some items of the file could not become records; the others are committed and the file is quarantined, its note lists the failed items and why");
+            }
             Err(e) => tracing::error!(file = %c.claim.rel_path, id = %c.claim.id, error = %e,
-                "record committed but the file cannot be moved out of the claim area; it will be archived at the next start. Check the archive dir's permissions and free space"),
+                "records committed but the file cannot be moved out of the claim area; it will be finished at the next start. Check the archive and quarantine dirs' permissions and free space"),
         }
     }
+}
+
+/// Where a committed claim went.
+enum Outcome {
+    Archived(Option<std::path::PathBuf>),
+    Quarantined(std::path::PathBuf),
+}
+
+/// The quarantine reason of a file some of whose items failed: the first
+/// failure's, with a message that counts them.
+fn items_error(c: &Committed) -> newsflow_record::StageError {
+    let first = &c.failures[0];
+    let list: Vec<String> = c
+        .failures
+        .iter()
+        .take(5)
+        .map(|f| format!("item {}: {} ({})", f.item, f.reason, f.message))
+        .collect();
+    newsflow_record::StageError::new(
+        first.stage,
+        first.reason,
+        format!(
+            "{} item(s) of the file could not become records, {} did and are committed ({}{}); \
+             fix the failed items and drop only them again, or the records of the others will \
+             come back as duplicates",
+            c.failures.len(),
+            c.ids.len(),
+            list.join("; "),
+            if c.failures.len() > 5 { "; …" } else { "" }
+        ),
+    )
 }
 
 async fn quarantine(intake: &Arc<Intake>, failed: Failed, counters: &Counters) {

@@ -236,12 +236,22 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         explain: true,
         ..Default::default()
     };
-    let n = match newsflow_normalizer::normalize_with(&bytes, &name, &rules, layers, None) {
-        Ok(n) => n,
+    let refused = |e: newsflow_record::StageError| serde_json::json!({"stage": e.stage, "reason": e.reason, "message": e.message});
+    let items = match newsflow_normalizer::normalize_items(
+        &bytes,
+        &name,
+        &rules,
+        layers,
+        None,
+        newsflow_normalizer::Limits::default(),
+    ) {
+        Ok(items) => items,
         Err(e) => {
             if json {
-                let v = serde_json::json!({"file": file, "refused": {"stage": e.stage, "reason": e.reason, "message": e.message}});
-                println!("{v}");
+                println!(
+                    "{}",
+                    serde_json::json!({"file": file, "refused": refused(e)})
+                );
             } else {
                 println!(
                     "{}: would be quarantined ({}): {}",
@@ -253,13 +263,52 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             return ExitCode::SUCCESS;
         }
     };
+    if items.len() == 1 {
+        if let Some(Ok(n)) = items.into_iter().next() {
+            explain_item(file, &bytes, n, json, None);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let count = items.len();
+    let mut values = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Ok(n) => values.extend(explain_item(file, &bytes, n, json, Some((i + 1, count)))),
+            Err(e) if json => {
+                values.push(serde_json::json!({"item": i + 1, "refused": refused(e)}));
+            }
+            Err(e) => println!(
+                "{} item {} of {count}: would not become a record ({}): {}\n",
+                file.display(),
+                i + 1,
+                e.reason,
+                e.message
+            ),
+        }
+    }
+    if json {
+        let v = serde_json::json!({"file": file, "items": values});
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    ExitCode::SUCCESS
+}
+
+/// One item's explanation: printed, or in JSON mode returned (a file of several
+/// items prints them as one array) or printed when it is the file's only item.
+fn explain_item(
+    file: &std::path::Path,
+    bytes: &[u8],
+    n: newsflow_normalizer::Normalized,
+    json: bool,
+    item: Option<(usize, usize)>,
+) -> Option<serde_json::Value> {
     // For a page, the extraction step: every block of its visible text, and
     // whether the extractor kept it. The text layers' decisions follow.
     let page_blocks: Option<(&'static str, Vec<(String, bool)>)> = (n.format == "html")
         .then(|| {
             newsflow_normalizer::decode::decode_with_hint(
-                &bytes,
-                newsflow_normalizer::html::declared_charset(&bytes),
+                bytes,
+                newsflow_normalizer::html::declared_charset(bytes),
             )
             .ok()
         })
@@ -294,10 +343,15 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
                 "method": method,
                 "blocks": blocks.iter().map(|(text, kept)| serde_json::json!({"text": text, "kept": kept})).collect::<Vec<_>>(),
             })),
+            "categories": n.categories,
+            "item": item.map(|(i, _)| i),
             "lines": n.explained,
         });
+        if item.is_some() {
+            return Some(v);
+        }
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return ExitCode::SUCCESS;
+        return None;
     }
     let color = std::io::stdout().is_terminal();
     let paint = |code: &str, s: &str| {
@@ -307,7 +361,15 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             s.to_string()
         }
     };
-    println!("{} ({}, {})", file.display(), n.format, n.encoding);
+    match item {
+        Some((i, of)) => println!(
+            "{} item {i} of {of} ({}, {})",
+            file.display(),
+            n.format,
+            n.encoding
+        ),
+        None => println!("{} ({}, {})", file.display(), n.format, n.encoding),
+    }
     println!("  title:     {}", n.title.as_deref().unwrap_or("-"));
     println!("  byline:    {}", n.byline.as_deref().unwrap_or("-"));
     println!("  published: {}", n.published.as_deref().unwrap_or("-"));
@@ -394,7 +456,10 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             );
         }
     }
-    ExitCode::SUCCESS
+    if item.is_some() {
+        println!();
+    }
+    None
 }
 
 fn eval_boilerplate(

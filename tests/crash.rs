@@ -1,7 +1,8 @@
 //! Crash safety: 1,000 files dropped while the daemon runs, the daemon killed with
 //! SIGKILL at random moments at least 20 times and restarted. At the end every file
-//! is in exactly one place (one record, or quarantine), nothing is left in the inbox
-//! or the claim area, and record ids are unique.
+//! is in exactly one place (its records, or quarantine), every item of a JSON-lines
+//! file has exactly one record (or is listed as failed in its file's quarantine
+//! note), nothing is left in the inbox or the claim area, and record ids are unique.
 
 mod common;
 use common::*;
@@ -27,7 +28,44 @@ impl Rng {
 const FILES: usize = 1000;
 const KILLS: usize = 24;
 
+/// Items of the JSON-lines files (every 50th file, from 33): three, the second
+/// of them broken in every other such file.
+const ITEMS: usize = 3;
+
+fn is_jsonl(i: usize) -> bool {
+    i % 50 == 33
+}
+
+fn broken_item(i: usize) -> Option<usize> {
+    (i % 100 == 83).then_some(2)
+}
+
+fn name(i: usize) -> String {
+    if is_jsonl(i) {
+        format!("f{i:04}.jsonl")
+    } else {
+        format!("f{i:04}.txt")
+    }
+}
+
 fn content(i: usize) -> Vec<u8> {
+    if is_jsonl(i) {
+        return (1..=ITEMS)
+            .map(|n| {
+                if broken_item(i) == Some(n) {
+                    "{\"title\": \"cut off".to_string()
+                } else {
+                    serde_json::json!({
+                        "title": format!("Bulletin {i} part {n}"),
+                        "text": format!("The harbour authority published bulletin {i}, part {n}, on the state of the quays after the storm.\n\nRepairs to the northern quay are expected to take {n} weeks, officials said.")
+                    })
+                    .to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes();
+    }
     match i % 50 {
         // A few files that must end in quarantine.
         7 => Vec::new(),
@@ -60,7 +98,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         std::thread::spawn(move || {
             let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
             for i in 0..FILES {
-                let name = format!("f{i:04}.txt");
+                let name = name(i);
                 let tmp = inbox.join(format!("{name}.part"));
                 std::fs::write(&tmp, content(i)).unwrap();
                 std::fs::rename(&tmp, inbox.join(&name)).unwrap();
@@ -120,11 +158,13 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     assert!(kills >= 20);
 
     let records = ws.records();
-    let mut per_file: HashMap<String, usize> = HashMap::new();
+    // Outcomes per (file, item): item 0 for a file of one item.
+    let mut per_file: HashMap<(String, u64), usize> = HashMap::new();
     let mut ids = HashSet::new();
     for r in &records {
+        let item = r["source"]["item"].as_u64().unwrap_or(0);
         *per_file
-            .entry(r["source"]["file_name"].as_str().unwrap().to_string())
+            .entry((r["source"]["file_name"].as_str().unwrap().to_string(), item))
             .or_default() += 1;
         assert!(
             ids.insert(r["id"].as_str().unwrap().to_string()),
@@ -133,6 +173,11 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         );
         let name = r["source"]["file_name"].as_str().unwrap();
         let i: usize = name[1..5].parse().unwrap();
+        if is_jsonl(i) {
+            let n = r["source"]["item"].as_u64().unwrap();
+            assert_eq!(r["title"], format!("Bulletin {i} part {n}"));
+            assert!(r["id"].as_str().unwrap().ends_with(&format!(".{n}")));
+        }
         assert_eq!(
             r["source"]["bytes"].as_u64().unwrap() as usize,
             content(i).len(),
@@ -146,20 +191,43 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         .map(|n| n.trim_end_matches(".error.json").to_string())
         .collect();
     for q in &quarantined {
-        *per_file.entry(q.clone()).or_default() += 1;
+        let note = ws.quarantine_note(q);
+        let failed = note["failed_items"].as_array().cloned().unwrap_or_default();
+        if failed.is_empty() {
+            *per_file.entry((q.clone(), 0)).or_default() += 1;
+        }
+        for f in failed {
+            *per_file
+                .entry((q.clone(), f["item"].as_u64().unwrap()))
+                .or_default() += 1;
+        }
     }
+    let mut expected = 0;
     let wrong: Vec<_> = (0..FILES)
-        .map(|i| format!("f{i:04}.txt"))
-        .filter(|n| per_file.get(n).copied().unwrap_or(0) != 1)
-        .map(|n| format!("{n}: {} outcomes", per_file.get(&n).copied().unwrap_or(0)))
+        .flat_map(|i| {
+            let items: Vec<u64> = if is_jsonl(i) {
+                (1..=ITEMS as u64).collect()
+            } else {
+                vec![0]
+            };
+            items.into_iter().map(move |n| (name(i), n))
+        })
+        .inspect(|_| expected += 1)
+        .filter(|k| per_file.get(k).copied().unwrap_or(0) != 1)
+        .map(|k| format!("{k:?}: {} outcomes", per_file.get(&k).copied().unwrap_or(0)))
         .collect();
     assert!(
         wrong.is_empty(),
-        "seed {seed}: files not in exactly one place:\n{}",
+        "seed {seed}: files or items not in exactly one place:\n{}",
         wrong.join("\n")
     );
-    assert_eq!(records.len() + quarantined.len(), FILES);
-    assert_eq!(quarantined.len(), 2 * FILES / 50, "empty and PNG files");
+    let broken = (0..FILES).filter(|&i| broken_item(i).is_some()).count();
+    assert_eq!(records.len() + quarantined.len(), expected);
+    assert_eq!(
+        quarantined.len(),
+        2 * FILES / 50 + broken,
+        "empty and PNG files, and JSON-lines files with a broken item"
+    );
     // Copies are flagged against a record that exists.
     for r in records
         .iter()

@@ -304,3 +304,51 @@ fn a_shutdown_timeout_leaves_claims_that_the_next_start_finishes() {
     assert_eq!(ws.records().len(), 30);
     assert!(ws.files_in("state/claims").is_empty() && ws.files_in("inbox").is_empty());
 }
+
+/// A crash after some records of a multi-item file reached the output, before
+/// the file was finished: the restart writes the missing records only.
+#[test]
+fn a_multi_item_file_stopped_part_way_is_finished_without_duplicates() {
+    let ws = Workspace::new();
+    // The state a crash leaves: the file in its claim, item 1 already written.
+    let claim = "01890a5d-ac96-774b-bcce-b302099a8057";
+    let dir = ws.path(&format!("state/claims/{claim}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let items: Vec<String> = (1..=3)
+        .map(|n| {
+            serde_json::json!({
+                "title": format!("Tide report {n}"),
+                "text": format!("The tide gauge at the northern pier recorded a high of {n} metres above the mean on Sunday, the port office said.\n\nShipping was not affected, it added.")
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(dir.join("tides.jsonl"), items.join("\n")).unwrap();
+    std::fs::create_dir_all(ws.path("out")).unwrap();
+    std::fs::write(
+        ws.path("out/records-20230101-000000-0000.jsonl"),
+        format!(
+            "{}\n",
+            serde_json::json!({"id": format!("{claim}.1"), "source": {"file_name": "tides.jsonl", "item": 1}, "title": "Tide report 1"})
+        ),
+    )
+    .unwrap();
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ids: Vec<String> = ws
+        .records()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            format!("{claim}.1"),
+            format!("{claim}.2"),
+            format!("{claim}.3")
+        ],
+        "{stdout}"
+    );
+    assert_eq!(ws.files_in("archive"), vec!["tides.jsonl".to_string()]);
+    assert!(ws.files_in("state/claims").is_empty());
+}

@@ -202,3 +202,176 @@ fn scraper_json_items_become_records() {
         .unwrap()
         .starts_with("Winds of up to 120 km/h"));
 }
+
+/// An item of a scraper's JSON lines, with text enough to be an article.
+fn story(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "url": format!("https://ledger.example/quay-{n}"),
+        "title": format!("Quay {n} reopens after repairs"),
+        "text": format!("The harbour authority reopened quay {n} on Tuesday after three months of repairs to its timber piles.\n\nFishing boats will be allowed back from Wednesday morning, the harbour master said."),
+        "tags": ["Harbour", "Local"]
+    })
+}
+
+#[test]
+fn a_jsonl_file_with_a_broken_item_commits_the_others_and_is_quarantined_with_its_position() {
+    let ws = Workspace::new();
+    let lines = [
+        story(1).to_string(),
+        r#"{"title": "Cut off by the scraper", "text": "The council"#.to_string(),
+        story(3).to_string(),
+    ];
+    ws.drop_file("batch.jsonl", lines.join("\n").as_bytes());
+    // Every item good: one record each, and the file is archived.
+    let array = serde_json::json!([story(4), story(5)]).to_string();
+    ws.drop_file("pair.json", array.as_bytes());
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("4 records"), "{stdout}");
+
+    let records = ws.records();
+    let batch: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["source"]["file_name"] == "batch.jsonl")
+        .collect();
+    assert_eq!(batch.len(), 2, "{batch:?}");
+    let note = ws.quarantine_note("batch.jsonl");
+    let claim = note["claim_id"].as_str().unwrap();
+    for (r, n) in batch.iter().zip([1, 3]) {
+        assert_eq!(r["id"], format!("{claim}.{n}"));
+        assert_eq!(r["source"]["item"], n);
+        assert_eq!(r["title"], format!("Quay {n} reopens after repairs"));
+        assert_eq!(r["url"], format!("https://ledger.example/quay-{n}"));
+        assert_eq!(r["categories"], serde_json::json!(["Harbour", "Local"]));
+    }
+    assert_eq!(note["reason"], "malformed");
+    assert_eq!(note["failed_items"].as_array().unwrap().len(), 1);
+    assert_eq!(note["failed_items"][0]["item"], 2);
+    assert_eq!(note["failed_items"][0]["id"], format!("{claim}.2"));
+    let message = note["failed_items"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 2"), "{message}");
+    assert_eq!(
+        note["committed_records"],
+        serde_json::json!([format!("{claim}.1"), format!("{claim}.3")])
+    );
+    assert!(ws.files_in("archive").iter().all(|f| f != "batch.jsonl"));
+
+    let pair: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["source"]["file_name"] == "pair.json")
+        .collect();
+    assert_eq!(pair.len(), 2);
+    assert_eq!(pair[0]["source"]["item"], 1);
+    assert_eq!(pair[1]["source"]["item"], 2);
+    assert_eq!(ws.files_in("archive"), vec!["pair.json".to_string()]);
+}
+
+const RSS: &str = r#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+<title>The Ledger</title><link>https://ledger.example/</link><description>News</description>
+ITEMS
+</channel></rss>"#;
+
+fn rss_item(n: usize) -> String {
+    format!(
+        r#"<item>
+  <title>Ferry line {n} resumes service</title>
+  <link>https://ledger.example/ferry-{n}</link>
+  <guid>https://ledger.example/ferry-{n}</guid>
+  <description>Ferry line {n} is back.</description>
+  <content:encoded><![CDATA[<p>Ferry line {n} resumed its service to the islands on Friday after the storm, the operator said.</p>
+<p>Passengers should expect delays of up to an hour while the crews catch up, a spokeswoman for the operator in M&uuml;nster added.</p>]]></content:encoded>
+  <dc:creator>Jane Doe</dc:creator>
+  <pubDate>Fri, 21 Jan 2022 0{n}:30:00 +0100</pubDate>
+  <category>Transport</category>
+</item>"#
+    )
+}
+
+#[test]
+fn rss_and_atom_feeds_give_one_record_per_item() {
+    let ws = Workspace::new();
+    let items: Vec<String> = (1..=5).map(rss_item).collect();
+    let rss = RSS.replace("ITEMS", &items.join("\n"));
+    // Declared ISO-8859-1: the feed's bytes are Latin-1.
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&rss);
+    ws.drop_file("ledger.rss", &bytes);
+    let atom = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Coast Watch</title>
+  <id>urn:coast-watch</id>
+  <updated>2022-01-21T10:00:00Z</updated>
+  <entry>
+    <title>Dunes lose ten metres to the storm</title>
+    <link rel="alternate" href="https://coast.example/dunes"/>
+    <id>urn:coast-watch:dunes</id>
+    <published>2022-01-21T09:00:00Z</published>
+    <updated>2022-01-21T11:00:00Z</updated>
+    <author><name>Omar Haddad</name></author>
+    <content type="html">&lt;p&gt;The dunes south of the harbour lost about ten metres to the storm on Thursday night, the coast guard said after a survey flight.&lt;/p&gt;</content>
+  </entry>
+  <entry>
+    <title>Beach cleanup on Saturday</title>
+    <link href="https://coast.example/cleanup"/>
+    <id>urn:coast-watch:cleanup</id>
+    <updated>2022-01-21T12:00:00Z</updated>
+    <summary>Volunteers will meet at the lifeguard station at nine in the morning to clear the debris the storm left on the beach.</summary>
+  </entry>
+</feed>"#;
+    // Named .xml: the content says Atom.
+    ws.drop_file("coast.xml", atom.as_bytes());
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("7 records"), "{stdout}");
+    assert!(stdout.contains("0 quarantined"), "{stdout}");
+
+    let records = ws.records();
+    let rss: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["source"]["file_name"] == "ledger.rss")
+        .collect();
+    assert_eq!(rss.len(), 5);
+    for (i, r) in rss.iter().enumerate() {
+        let n = i + 1;
+        assert_eq!(r["source"]["format"], "rss");
+        assert_eq!(r["source"]["item"], n);
+        assert_eq!(r["title"], format!("Ferry line {n} resumes service"));
+        assert_eq!(r["url"], format!("https://ledger.example/ferry-{n}"));
+        assert_eq!(r["authors"], serde_json::json!(["Jane Doe"]));
+        assert_eq!(r["site_name"], "The Ledger");
+        assert_eq!(r["categories"], serde_json::json!(["Transport"]));
+        // 0n:30 at +01:00, in UTC.
+        assert_eq!(r["published"], format!("2022-01-21T0{}:30:00+00:00", n - 1));
+        assert_eq!(r["description"], format!("Ferry line {n} is back."));
+        let body = r["body"].as_str().unwrap();
+        assert!(
+            body.starts_with(&format!("Ferry line {n} resumed"))
+                && body.contains("operator in Münster added."),
+            "{body}"
+        );
+    }
+    let atom: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["source"]["file_name"] == "coast.xml")
+        .collect();
+    assert_eq!(atom.len(), 2);
+    assert_eq!(atom[0]["source"]["format"], "atom");
+    assert_eq!(atom[0]["title"], "Dunes lose ten metres to the storm");
+    assert_eq!(atom[0]["url"], "https://coast.example/dunes");
+    assert_eq!(atom[0]["authors"], serde_json::json!(["Omar Haddad"]));
+    assert_eq!(atom[0]["published"], "2022-01-21T09:00:00+00:00");
+    assert_eq!(atom[0]["modified"], "2022-01-21T11:00:00+00:00");
+    assert!(atom[0]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("The dunes south of the harbour"));
+    assert!(atom[1]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("Volunteers will meet"));
+    let mut archived = ws.files_in("archive");
+    archived.sort();
+    assert_eq!(archived, vec!["coast.xml", "ledger.rss"]);
+}

@@ -82,7 +82,7 @@ fn bad_input_goes_to_quarantine_with_a_reason() {
     for (name, reason) in [
         ("empty.txt", "empty"),
         ("image.txt", "binary"),
-        ("feed.rss", "unsupported_format"),
+        ("feed.rss", "no_content"),
         ("only-boilerplate.txt", "no_content"),
     ] {
         let note = ws.quarantine_note(name);

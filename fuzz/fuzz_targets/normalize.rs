@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use newsflow_normalizer::{normalize, rules::RuleSet, structure::parse_date};
+use newsflow_normalizer::{normalize, normalize_items, rules::RuleSet, structure::parse_date, Limits};
 use std::sync::LazyLock;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(RuleSet::builtin);
@@ -20,10 +20,14 @@ fuzz_target!(
     |data: &[u8]| {
         // The first byte picks a file name, so extension-driven paths are covered too.
         let (name, bytes) = match data.split_first() {
-            Some((b, rest)) => (["a.txt", "b.html", "c.json", "d", "e.xml"][*b as usize % 5], rest),
+            Some((b, rest)) => (["a.txt", "b.html", "c.json", "d", "e.xml", "f.jsonl", "g.rss"][*b as usize % 7], rest),
             None => ("a.txt", data),
         };
-        if let Ok(n) = normalize(bytes, name, &RULES) {
+        let Ok(items) = normalize_items(bytes, name, &RULES, Default::default(), None, Limits::default()) else {
+            return;
+        };
+        assert!(!items.is_empty(), "a file of no items is an error, not an empty list");
+        for n in items.into_iter().flatten() {
             assert!(!n.body.trim().is_empty(), "a record with an empty body");
             assert!(!n.body.contains("\n\n\n"), "paragraphs separated by more than one blank line");
             // The body is paragraphs joined by one blank line: each one non-empty,

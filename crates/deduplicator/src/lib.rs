@@ -127,9 +127,12 @@ pub async fn run(
         }
         let idx = index.clone();
         let (items, result) = tokio::task::spawn_blocking(move || {
+            // Records in file order, files in arrival order: an item earlier in a
+            // file is the original of a later copy in the same file.
             let keys: Vec<([u8; 32], String)> = items
                 .iter()
-                .map(|i| (body_key(&i.record.body), i.record.id.clone()))
+                .flat_map(|i| &i.records)
+                .map(|r| (body_key(&r.body), r.id.clone()))
                 .collect();
             let r = idx.decide_batch(&keys);
             (items, r)
@@ -139,13 +142,16 @@ pub async fn run(
         match result {
             Ok(decisions) => {
                 let per_item = started.elapsed() / items.len() as u32;
-                for (mut item, d) in items.into_iter().zip(decisions) {
-                    metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
-                        .increment(1);
-                    if let Some(first) = &d.duplicate_of {
-                        tracing::info!(file = %item.claim.rel_path, id = %item.record.id, duplicate_of = %first, "exact duplicate of an earlier record");
+                let mut decisions = decisions.into_iter();
+                for mut item in items {
+                    for (record, d) in item.records.iter_mut().zip(decisions.by_ref()) {
+                        metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
+                            .increment(1);
+                        if let Some(first) = &d.duplicate_of {
+                            tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first, "exact duplicate of an earlier record");
+                        }
+                        record.dedup = d;
                     }
-                    item.record.dedup = d;
                     telemetry::item_out(Stage::Deduplicator, per_item);
                     if tx.send(item).await.is_err() {
                         return;

@@ -90,7 +90,9 @@ pub async fn run(
         let cfg = *cfg.borrow();
         let item = tokio::task::spawn_blocking(move || {
             let mut item = item;
-            enrich(&mut item.record, &cfg);
+            for record in &mut item.records {
+                enrich(record, &cfg);
+            }
             item
         })
         .await

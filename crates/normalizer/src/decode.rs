@@ -63,7 +63,7 @@ pub fn decode_with_hint(
     if let Some((_, what)) = MAGIC.iter().find(|(m, _)| bytes.starts_with(m)) {
         return Err(err(
             Reason::Binary,
-            format!("the file is a {what}, not text; only text, HTML and JSON news items (optionally gzipped) can be ingested"),
+            format!("the file is a {what}, not text; only text, HTML, JSON and RSS/Atom news items (optionally gzipped) can be ingested"),
         ));
     }
     let head = &bytes[..bytes.len().min(8192)];

@@ -1,10 +1,7 @@
-//! Scraper JSON: one item per file (`.json` holding one object, or a `.jsonl` /
-//! `.ndjson` file of one line), its common field names mapped onto the record.
-//!
-//! Files of several items (a JSON array, a JSON-lines file of many lines) need
-//! one record per item and the file archived only when all are committed; that
-//! delivery protocol is not built yet, so such files are refused clearly
-//! (`unsupported_format`) rather than half-ingested.
+//! Scraper JSON: a `.json` file holding one object or an array of them, or a
+//! `.jsonl` / `.ndjson` file of one object per line, each object's common field
+//! names mapped onto the record. Each object is one item; a broken item is
+//! reported by its position and does not stop the others.
 
 use serde_json::{Map, Value};
 
@@ -21,48 +18,63 @@ pub struct ScrapedItem {
     pub site_name: Option<String>,
     pub description: Option<String>,
     pub image: Option<String>,
+    pub categories: Vec<String>,
 }
 
-/// Why a JSON file is not one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JsonError {
-    /// It does not parse; the message says where.
-    Malformed(String),
-    /// It holds this many items.
-    Several(usize),
-    /// It parses but is not an object (a string, a number…).
-    NotAnObject,
-}
+/// One item of a JSON file: mapped, or why it is not an item (the message names
+/// its line in a JSON-lines file).
+pub type ItemResult = Result<ScrapedItem, String>;
 
-/// Parses the text of a `.json` file (one object, or an array of one) or of a
-/// JSON-lines file (`lines`: one object per non-empty line).
-pub fn parse(text: &str, lines: bool) -> Result<ScrapedItem, JsonError> {
-    let value = if lines {
-        let items: Vec<(usize, &str)> = text
-            .lines()
+/// Parses the text of a `.json` file (an object, or an array of objects) or of a
+/// JSON-lines file (`lines`: one object per non-empty line). The outer error is
+/// for a file that is no JSON at all; each item carries its own.
+pub fn parse_all(text: &str, lines: bool) -> Result<Vec<ItemResult>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    if lines {
+        return parse_lines(text);
+    }
+    let value = match serde_json::from_str::<Value>(text) {
+        Ok(v) => v,
+        // Scrapers often name a JSON-lines file `.json`: several objects, one a line.
+        Err(e) if e.to_string().contains("trailing characters") => return parse_lines(text),
+        Err(e) => return Err(e.to_string()),
+    };
+    match value {
+        Value::Object(o) => Ok(vec![Ok(map(&o))]),
+        Value::Array(a) if a.is_empty() => Err("the JSON array holds no items".into()),
+        Value::Array(a) => Ok(a
+            .iter()
             .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .collect();
-        match items.as_slice() {
-            [(n, line)] => serde_json::from_str::<Value>(line)
-                .map_err(|e| JsonError::Malformed(format!("line {}: {e}", n + 1)))?,
-            [] => return Err(JsonError::Malformed("no JSON line in the file".into())),
-            many => return Err(JsonError::Several(many.len())),
-        }
-    } else {
-        serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}'))
-            .map_err(|e| JsonError::Malformed(e.to_string()))?
-    };
-    let object = match value {
-        Value::Object(o) => o,
-        Value::Array(mut a) if a.len() == 1 => match a.pop() {
-            Some(Value::Object(o)) => o,
-            _ => return Err(JsonError::NotAnObject),
-        },
-        Value::Array(a) => return Err(JsonError::Several(a.len())),
-        _ => return Err(JsonError::NotAnObject),
-    };
-    Ok(map(&object))
+            .map(|(i, v)| match v {
+                Value::Object(o) => Ok(map(o)),
+                _ => Err(format!(
+                    "item {} of the array is not an object with fields such as title and text",
+                    i + 1
+                )),
+            })
+            .collect()),
+        _ => Err("the JSON is not an object with fields such as title and text".into()),
+    }
+}
+
+fn parse_lines(text: &str) -> Result<Vec<ItemResult>, String> {
+    let items: Vec<ItemResult> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| match serde_json::from_str::<Value>(l) {
+            Ok(Value::Object(o)) => Ok(map(&o)),
+            Ok(_) => Err(format!(
+                "line {} is not a JSON object with fields such as title and text",
+                n + 1
+            )),
+            Err(e) => Err(format!("line {} does not parse: {e}", n + 1)),
+        })
+        .collect();
+    if items.is_empty() {
+        return Err("no JSON line in the file".into());
+    }
+    Ok(items)
 }
 
 /// A string field, the first of `keys` present and not blank.
@@ -107,7 +119,7 @@ pub(crate) fn names(v: &Value) -> Vec<String> {
     }
 }
 
-fn looks_like_html(s: &str) -> bool {
+pub(crate) fn looks_like_html(s: &str) -> bool {
     let head: String = s
         .chars()
         .take(2048)
@@ -169,7 +181,27 @@ fn map(o: &Map<String, Value>) -> ScrapedItem {
         ),
         description: text_of(o, &["description", "summary", "excerpt"]),
         image: text_of(o, &["image", "image_url", "top_image"]),
+        categories: ["categories", "category", "tags", "keywords", "section"]
+            .iter()
+            .find_map(|k| o.get(*k).map(labels).filter(|c| !c.is_empty()))
+            .unwrap_or_default(),
     }
+}
+
+/// Category labels from a list, or from one string of comma-separated labels.
+fn labels(v: &Value) -> Vec<String> {
+    let parts: Vec<String> = match v {
+        Value::String(s) => s.split(',').map(str::to_string).collect(),
+        other => names(other),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for p in parts {
+        let p = crate::html::squash(&p);
+        if !p.is_empty() && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -178,13 +210,12 @@ mod tests {
 
     #[test]
     fn common_field_names_are_mapped() {
-        let item = parse(
+        let item = one(
             r#"{"url": "https://x.example/a", "headline": "Bridge reopens",
                 "text": "The bridge reopened on Monday.", "datePublished": "2022-01-20",
                 "author": [{"name": "Jane Doe"}, "John Smith"], "publisher": {"name": "The Ledger"}}"#,
             false,
-        )
-        .unwrap();
+        );
         assert_eq!(item.url.as_deref(), Some("https://x.example/a"));
         assert_eq!(item.title.as_deref(), Some("Bridge reopens"));
         assert_eq!(
@@ -194,32 +225,46 @@ mod tests {
         assert_eq!(item.published.as_deref(), Some("2022-01-20"));
         assert_eq!(item.authors, vec!["Jane Doe", "John Smith"]);
         assert_eq!(item.site_name.as_deref(), Some("The Ledger"));
-        let html = parse(
-            r#"[{"title": "x", "content": "<p>Para one.</p><p>Two.</p>"}]"#,
+        let html = one(
+            r#"[{"title": "x", "content": "<p>Para one.</p><p>Two.</p>", "tags": "a, b,a"}]"#,
             false,
-        )
-        .unwrap();
+        );
         assert!(html.content.unwrap().1);
+        assert_eq!(html.categories, vec!["a", "b"]);
+    }
+
+    fn one(text: &str, lines: bool) -> ScrapedItem {
+        let mut items = parse_all(text, lines).unwrap();
+        assert_eq!(items.len(), 1);
+        items.pop().unwrap().unwrap()
     }
 
     #[test]
-    fn several_items_and_broken_json_are_told_apart() {
-        assert_eq!(
-            parse(r#"[{"title": "a"}, {"title": "b"}]"#, false),
-            Err(JsonError::Several(2))
+    fn several_items_each_with_its_own_error() {
+        let items = parse_all(r#"[{"title": "a"}, 3, {"title": "b"}]"#, false).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items[1].as_ref().unwrap_err().contains("item 2"));
+        let items = parse_all(
+            "{\"title\": \"a\"}\n\n{\"title\": \n{\"title\": \"c\"}\n",
+            true,
+        )
+        .unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items[0].is_ok() && items[2].is_ok());
+        assert!(
+            items[1].as_ref().unwrap_err().contains("line 3"),
+            "{:?}",
+            items[1]
         );
-        assert_eq!(
-            parse("{\"title\": \"a\"}\n\n{\"title\": \"b\"}\n", true),
-            Err(JsonError::Several(2))
-        );
-        assert!(parse("{\"title\": \"a\"}\n", true).is_ok());
-        match parse(r#"{"title": "a", "#, false) {
-            Err(JsonError::Malformed(m)) => assert!(m.contains("line 1"), "{m}"),
+        // JSON lines under a .json name.
+        let items = parse_all("{\"title\": \"a\"}\n{\"title\": \"b\"}\n", false).unwrap();
+        assert_eq!(items.len(), 2);
+        match parse_all(r#"{"title": "a", "#, false) {
+            Err(m) => assert!(m.contains("line 1"), "{m}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            parse("\"just a string\"", false),
-            Err(JsonError::NotAnObject)
-        );
+        assert!(parse_all("\"just a string\"", false).is_err());
+        assert!(parse_all("[]", false).is_err());
+        assert!(parse_all("\n\n", true).is_err());
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod decode;
+pub mod feed;
 pub mod html;
 pub mod json;
 pub mod lang;
@@ -17,8 +18,8 @@ pub mod structure;
 
 use newsflow_record::telemetry;
 use newsflow_record::{
-    rfc3339, Boilerplate, Dedup, Failed, Item, Pipeline, RawItem, Reason, Record, Source, Stage,
-    StageError, PIPELINE_VERSION,
+    record_id, rfc3339, Boilerplate, Dedup, Failed, Item, ItemFailure, Pipeline, RawItem, Reason,
+    Record, Source, Stage, StageError, PIPELINE_VERSION,
 };
 use rules::RuleSet;
 use std::sync::Arc;
@@ -29,7 +30,8 @@ use tokio::sync::watch;
 /// What the normalizer makes of one file.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Normalized {
-    /// Input format: `text`, `html`, `gzip+text`, `gzip+html`.
+    /// Input format: `text`, `html`, `json`, `rss`, `atom`, with `gzip+` in front
+    /// for a gzipped file.
     pub format: String,
     pub encoding: &'static str,
     pub title: Option<String>,
@@ -41,6 +43,7 @@ pub struct Normalized {
     pub site_name: Option<String>,
     pub description: Option<String>,
     pub image: Option<String>,
+    pub categories: Vec<String>,
     /// Paragraphs joined by one blank line.
     pub body: String,
     /// Every removed line, with the rule that removed it.
@@ -71,41 +74,11 @@ fn distinct_rule_ids(removed: &[Removed]) -> Vec<&str> {
     ids
 }
 
-fn unsupported(what: &str) -> StageError {
-    StageError::new(
-        Stage::Normalizer,
-        Reason::UnsupportedFormat,
-        format!(
-            "{what} input is not supported yet: plain text, HTML pages and single JSON items \
-             (optionally gzipped) are ingested; convert it to one of those or wait for feed \
-             support"
-        ),
-    )
-}
-
 fn extension(file_name: &str) -> String {
     file_name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default()
-}
-
-/// Recognises formats the text path must not treat as prose. By extension first,
-/// then by content, because scrapers often drop HTML under a `.txt` name.
-fn check_format(file_name: &str, text: &str) -> Result<(), StageError> {
-    if matches!(extension(file_name).as_str(), "xml" | "rss" | "atom") {
-        return Err(unsupported("XML feed"));
-    }
-    let head: String = text
-        .trim_start()
-        .chars()
-        .take(512)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if head.starts_with("<?xml") || head.starts_with("<rss") || head.starts_with("<feed") {
-        return Err(unsupported("XML feed"));
-    }
-    Ok(())
 }
 
 /// JSON whatever the file is called: an object, or an array holding one.
@@ -176,7 +149,8 @@ fn gunzip(bytes: &[u8], cap: u64) -> Result<Vec<u8>, StageError> {
     Ok(out)
 }
 
-/// [`normalize_with`] with explicit [`Limits`].
+/// [`normalize_with`] with explicit [`Limits`], for a file of one item (a file of
+/// several is refused here: [`normalize_items`] gives them one by one).
 pub fn normalize_full(
     bytes: &[u8],
     file_name: &str,
@@ -185,7 +159,35 @@ pub fn normalize_full(
     learned: Option<&learned::Learned>,
     limits: Limits,
 ) -> Result<Normalized, StageError> {
-    if bytes.starts_with(b"\x1f\x8b") {
+    let mut items = normalize_items(bytes, file_name, rules, layers, learned, limits)?;
+    if items.len() == 1 {
+        return items.pop().expect("one item");
+    }
+    Err(StageError::new(
+        Stage::Normalizer,
+        Reason::UnsupportedFormat,
+        format!(
+            "the file holds {} items; each becomes its own record in the daemon, and \
+             `newsflow explain` shows them one by one",
+            items.len()
+        ),
+    ))
+}
+
+/// One file's items, each normalized or refused on its own: one item for a text
+/// file, an HTML page or a JSON object; one per element of a JSON array, per line
+/// of a JSON-lines file, per entry of an RSS/Atom feed. The outer error is for the
+/// file as a whole (not decodable, no JSON, no feed, no item at all); a file of
+/// one item that fails fails as a whole.
+pub fn normalize_items(
+    bytes: &[u8],
+    file_name: &str,
+    rules: &RuleSet,
+    layers: structure::Layers,
+    learned: Option<&learned::Learned>,
+    limits: Limits,
+) -> Result<Vec<Result<Normalized, StageError>>, StageError> {
+    let (bytes, file_name, gzipped) = if bytes.starts_with(b"\x1f\x8b") {
         // gzip inside gzip is refused by `decode`, which every path goes through.
         let inner = gunzip(bytes, limits.max_decompressed_bytes)?;
         let lower = file_name.to_ascii_lowercase();
@@ -196,11 +198,21 @@ pub fn normalize_full(
         } else {
             file_name
         };
-        let mut n = normalize_plain(&inner, inner_name, rules, layers, learned)?;
-        n.format = format!("gzip+{}", n.format);
-        return Ok(n);
+        (std::borrow::Cow::Owned(inner), inner_name, true)
+    } else {
+        (std::borrow::Cow::Borrowed(bytes), file_name, false)
+    };
+    let mut items = normalize_plain(&bytes, file_name, rules, layers, learned)?;
+    if gzipped {
+        for n in items.iter_mut().flatten() {
+            n.format = format!("gzip+{}", n.format);
+        }
     }
-    normalize_plain(bytes, file_name, rules, layers, learned)
+    if items.len() == 1 {
+        let one = items.pop().expect("one item")?;
+        return Ok(vec![Ok(one)]);
+    }
+    Ok(items)
 }
 
 /// Is this file an HTML page, by name or by its first bytes?
@@ -219,17 +231,27 @@ fn normalize_plain(
     rules: &RuleSet,
     layers: structure::Layers,
     learned: Option<&learned::Learned>,
-) -> Result<Normalized, StageError> {
+) -> Result<Vec<Result<Normalized, StageError>>, StageError> {
+    let ext = extension(file_name);
+    if feed::sniff(bytes, &ext) {
+        return normalize_feed(bytes, rules, layers, learned);
+    }
     if is_html(bytes, file_name) {
-        return normalize_html(bytes, rules, layers, learned);
+        return Ok(vec![normalize_html(bytes, rules, layers, learned)]);
     }
     let decoded = decode::decode(bytes)?;
-    let ext = extension(file_name);
     if matches!(ext.as_str(), "json" | "jsonl" | "ndjson") || looks_like_json(&decoded.text) {
         let lines = matches!(ext.as_str(), "jsonl" | "ndjson");
         return normalize_json(&decoded, lines, rules, layers, learned);
     }
-    check_format(file_name, &decoded.text)?;
+    if ext == "xml" || decoded.text.trim_start().starts_with("<?xml") {
+        return Err(StageError::new(
+            Stage::Normalizer,
+            Reason::UnsupportedFormat,
+            "the XML file is neither an RSS/Atom feed nor an HTML page; newsflow reads text, \
+             HTML, scraper JSON and feeds (optionally gzipped)",
+        ));
+    }
     let s = structure::structure(&decoded.text, rules, layers, learned);
     if s.paragraphs.is_empty() {
         let message = if s.removed.is_empty() && s.title.is_none() {
@@ -248,7 +270,7 @@ fn normalize_plain(
             message,
         ));
     }
-    Ok(Normalized {
+    Ok(vec![Ok(Normalized {
         format: "text".into(),
         encoding: decoded.encoding,
         authors: s.byline.iter().cloned().collect(),
@@ -259,7 +281,100 @@ fn normalize_plain(
         removed: s.removed,
         explained: s.explained,
         ..Normalized::default()
-    })
+    })])
+}
+
+/// The learned layer for item `n` (from 1) of a file of several: each item is
+/// its own document, so items of one file can teach the layer a site's lines.
+fn item_doc(learned: Option<&learned::Learned>, n: usize, items: usize) -> Option<String> {
+    learned.map(|l| newsflow_record::record_id(l.doc, n, items))
+}
+
+fn with_doc<'a>(
+    learned: Option<&learned::Learned<'a>>,
+    doc: &'a Option<String>,
+) -> Option<learned::Learned<'a>> {
+    learned
+        .zip(doc.as_deref())
+        .map(|(l, doc)| learned::Learned {
+            memory: l.memory,
+            source: l.source,
+            doc,
+            cfg: l.cfg,
+        })
+}
+
+/// Every item of a scraped collection through [`normalize_scraped`], each with
+/// its own learned-layer document and its position in errors.
+fn normalize_collection(
+    items: Vec<Result<json::ScrapedItem, String>>,
+    what: &ItemKind,
+    rules: &RuleSet,
+    layers: structure::Layers,
+    learned: Option<&learned::Learned>,
+) -> Vec<Result<Normalized, StageError>> {
+    let count = items.len();
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item.map_err(|m| {
+                StageError::new(
+                    Stage::Normalizer,
+                    Reason::Malformed,
+                    format!("{m}; fix the scraper's output"),
+                )
+            })?;
+            let doc = item_doc(learned, i + 1, count);
+            let learned = with_doc(learned, &doc);
+            normalize_scraped(item, what, rules, layers, learned.as_ref()).map_err(|mut e| {
+                if count > 1 {
+                    e.message = format!("item {}: {}", i + 1, e.message);
+                }
+                e
+            })
+        })
+        .collect()
+}
+
+/// Where a scraped item came from, for its format name and its layers.
+struct ItemKind {
+    format: &'static str,
+    encoding: &'static str,
+    /// Feed text is the publisher's own, not a scraped page's: the classifier,
+    /// made for page chrome, would judge a one-sentence summary as a teaser.
+    classifier: bool,
+}
+
+/// An RSS or Atom feed: one item per entry.
+fn normalize_feed(
+    bytes: &[u8],
+    rules: &RuleSet,
+    layers: structure::Layers,
+    learned: Option<&learned::Learned>,
+) -> Result<Vec<Result<Normalized, StageError>>, StageError> {
+    let parsed = feed::parse(bytes).map_err(|e| {
+        StageError::new(
+            Stage::Normalizer,
+            Reason::Malformed,
+            format!("the feed does not parse ({e}); check that the scraper saved it whole"),
+        )
+    })?;
+    if parsed.items.is_empty() {
+        return Err(StageError::new(
+            Stage::Normalizer,
+            Reason::NoContent,
+            "the feed holds no items",
+        ));
+    }
+    let kind = ItemKind {
+        format: parsed.format,
+        // feed-rs decodes the declared encoding; the text it hands over is UTF-8.
+        encoding: "UTF-8",
+        classifier: false,
+    };
+    let items = parsed.items.into_iter().map(Ok).collect();
+    Ok(normalize_collection(items, &kind, rules, layers, learned))
 }
 
 /// The headline usually opens the content too: once, in the title, is enough.
@@ -271,40 +386,45 @@ fn drop_title_line(s: &mut structure::Structured, title: Option<&str>) {
     }
 }
 
-/// One scraper JSON item: its fields mapped, its content through the HTML path
-/// (a whole page) or straight to the text layers (text, or an HTML fragment's
-/// visible text).
+/// Scraper JSON: every item through [`normalize_scraped`].
 fn normalize_json(
     decoded: &decode::Decoded,
     lines: bool,
     rules: &RuleSet,
     layers: structure::Layers,
     learned: Option<&learned::Learned>,
-) -> Result<Normalized, StageError> {
-    let malformed = |m: String| StageError::new(Stage::Normalizer, Reason::Malformed, m);
-    let item = json::parse(&decoded.text, lines).map_err(|e| match e {
-        json::JsonError::Malformed(m) => malformed(format!(
-            "the JSON does not parse ({m}); fix the scraper's output"
-        )),
-        json::JsonError::NotAnObject => {
-            malformed("the JSON is not an object with fields such as title and text".to_string())
-        }
-        json::JsonError::Several(n) => StageError::new(
+) -> Result<Vec<Result<Normalized, StageError>>, StageError> {
+    let items = json::parse_all(&decoded.text, lines).map_err(|m| {
+        StageError::new(
             Stage::Normalizer,
-            Reason::UnsupportedFormat,
-            format!(
-                "the file holds {n} JSON items; one item per file is ingested for now (one \
-                 record per item of a multi-item file is not built yet): split it into one \
-                 file per item"
-            ),
-        ),
+            Reason::Malformed,
+            format!("the JSON does not parse as scraper items ({m}); fix the scraper's output"),
+        )
     })?;
+    let kind = ItemKind {
+        format: "json",
+        encoding: decoded.encoding,
+        classifier: true,
+    };
+    Ok(normalize_collection(items, &kind, rules, layers, learned))
+}
+
+/// One scraped item (a JSON object or a feed entry): its fields mapped, its
+/// content through the HTML path (a whole page) or straight to the text layers
+/// (text, or an HTML fragment's visible text).
+fn normalize_scraped(
+    item: json::ScrapedItem,
+    kind: &ItemKind,
+    rules: &RuleSet,
+    layers: structure::Layers,
+    learned: Option<&learned::Learned>,
+) -> Result<Normalized, StageError> {
     let Some((content, is_html)) = item.content.clone() else {
         return Err(StageError::new(
             Stage::Normalizer,
             Reason::NoContent,
-            "the JSON item has no content field (html, content, text, body, articleBody)"
-                .to_string(),
+            "the item has no text (no html, content, text, body or articleBody field; no \
+             content or description in a feed entry)",
         ));
     };
     let whole_page = is_html && html::sniff(&content);
@@ -326,7 +446,7 @@ fn normalize_json(
     let title = item.title.clone().or(page.title.clone());
     let layers = structure::Layers {
         head: title.is_none(),
-        classifier: layers.classifier && !whole_page,
+        classifier: layers.classifier && kind.classifier && !whole_page,
         ..layers
     };
     let mut s = structure::structure(&text, rules, layers, learned);
@@ -336,7 +456,7 @@ fn normalize_json(
             Stage::Normalizer,
             Reason::NoContent,
             format!(
-                "the JSON item's content is empty once boilerplate is removed ({} line(s) removed)",
+                "the item's text is empty once boilerplate is removed ({} line(s) removed)",
                 s.removed.len()
             ),
         ));
@@ -351,8 +471,8 @@ fn normalize_json(
         item.authors
     };
     Ok(Normalized {
-        format: "json".into(),
-        encoding: decoded.encoding,
+        format: kind.format.into(),
+        encoding: kind.encoding,
         title: title.or(s.title),
         byline: (!authors.is_empty()).then(|| authors.join(", ")),
         authors,
@@ -371,6 +491,7 @@ fn normalize_json(
         site_name: item.site_name.or(page.site_name),
         description: item.description.or(page.description),
         image: item.image.or(page.image),
+        categories: item.categories,
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
         explained: s.explained,
@@ -432,22 +553,25 @@ fn normalize_html(
         site_name: page.site_name,
         description: page.description,
         image: page.image,
+        categories: Vec::new(),
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
         explained: s.explained,
     })
 }
 
-/// Builds the record the later stages fill in.
-pub fn to_record(raw: &RawItem, n: Normalized) -> Record {
+/// Builds the record the later stages fill in: item `item` (from 1) of a file of
+/// `items`, with the id [`record_id`] gives it.
+pub fn to_record(raw: &RawItem, n: Normalized, item: usize, items: usize) -> Record {
     let rules = n.rules_fired();
     Record {
-        id: raw.claim.id.clone(),
+        id: record_id(&raw.claim.id, item, items),
         source: Source {
             file_name: raw.claim.file_name.to_string_lossy().into_owned(),
             path: raw.claim.rel_path.clone(),
             bytes: raw.bytes.len() as u64,
             sha256: raw.sha256.clone(),
+            item: (items > 1).then_some(item),
             received_at: rfc3339(raw.claim.received_at),
             format: n.format,
             encoding: n.encoding.to_string(),
@@ -461,6 +585,7 @@ pub fn to_record(raw: &RawItem, n: Normalized) -> Record {
         site_name: n.site_name,
         description: n.description,
         image: n.image,
+        categories: n.categories,
         language: None,
         language_confidence: None,
         body: n.body,
@@ -545,22 +670,36 @@ pub async fn run(
                         doc: &raw.claim.id,
                         cfg: l.cfg,
                     });
-                    let result = normalize_full(&raw.bytes, &name, &set, structure::Layers::default(), learned.as_ref(), limits);
+                    let result = normalize_items(&raw.bytes, &name, &set, structure::Layers::default(), learned.as_ref(), limits);
                     (raw, result)
                 })
                 .await
                 .expect("normalize does not panic; a panic here is a bug to report");
                 match result {
-                    Ok(n) => {
-                        for r in &n.removed {
-                            // Learned ids are unbounded in number: they share one series.
-                            let rule = if r.kind == "learned" { "learned".to_string() } else { r.rule_id.clone() };
-                            metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone(), "rule" => rule).increment(1);
+                    Ok(parts) => {
+                        let count = parts.len();
+                        let mut records = Vec::with_capacity(count);
+                        let mut failures = Vec::new();
+                        for (i, part) in parts.into_iter().enumerate() {
+                            match part {
+                                Ok(n) => {
+                                    for r in &n.removed {
+                                        // Learned ids are unbounded in number: they share one series.
+                                        let rule = if r.kind == "learned" { "learned".to_string() } else { r.rule_id.clone() };
+                                        metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone(), "rule" => rule).increment(1);
+                                    }
+                                    records.push(to_record(&raw, n, i + 1, count));
+                                }
+                                Err(e) => {
+                                    tracing::warn!(file = %raw.claim.rel_path, id = %raw.claim.id, item = i + 1, reason = %e.reason,
+                                        "an item of the file cannot become a record; the others go on and the file will be quarantined with its position: {}", e.message);
+                                    failures.push(ItemFailure::new(i + 1, record_id(&raw.claim.id, i + 1, count), e));
+                                }
+                            }
                         }
-                        tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, removed = n.removed.len(), "normalized");
-                        let record = to_record(&raw, n);
+                        tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, records = records.len(), failed_items = failures.len(), "normalized");
                         telemetry::item_out(Stage::Normalizer, started.elapsed());
-                        if tx.send(Item { claim: raw.claim, record }).await.is_err() {
+                        if tx.send(Item { claim: raw.claim, records, failures }).await.is_err() {
                             break;
                         }
                     }
@@ -584,11 +723,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn feeds_and_multi_item_json_are_refused_clearly_html_json_and_gzip_are_read() {
+    fn html_json_feeds_and_gzip_are_read() {
         let rules = RuleSet::builtin();
-        let e = normalize(br#"[{"text": "a"}, {"text": "b"}]"#, "a.json", &rules).unwrap_err();
-        assert_eq!(e.reason, Reason::UnsupportedFormat);
-        assert!(e.message.contains("2 JSON items"), "{}", e.message);
+        let items = normalize_items(
+            br#"[{"text": "The council met on Monday to approve the new budget for schools."}, {"text": ""}]"#,
+            "a.json",
+            &rules,
+            Default::default(),
+            None,
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        assert!(items[0].is_ok());
+        let e = items[1].as_ref().unwrap_err();
+        assert_eq!(e.reason, Reason::NoContent);
+        assert!(e.message.starts_with("item 2:"), "{}", e.message);
         let e = normalize(br#"{"title": "x", "#, "a.json", &rules).unwrap_err();
         assert_eq!(e.reason, Reason::Malformed);
         let n = normalize(
@@ -603,6 +753,8 @@ mod tests {
         );
         let e = normalize(b"<?xml version=\"1.0\"?><rss></rss>", "a.txt", &rules).unwrap_err();
         assert!(e.message.contains("feed"), "{}", e.message);
+        let e = normalize(b"<?xml version=\"1.0\"?><config/>", "a.xml", &rules).unwrap_err();
+        assert_eq!(e.reason, Reason::UnsupportedFormat);
         let page = "<!DOCTYPE html><html><head><title>Bridge reopens</title></head><body>\
             <nav>Home | News</nav><article><p>The old bridge over the river reopened on Monday \
             after two years of repairs, the council said in a statement.</p></article></body></html>";

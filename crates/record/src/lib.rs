@@ -48,6 +48,9 @@ pub struct Record {
     /// Lead image URL (`og:image`, JSON-LD `image`).
     #[serde(default)]
     pub image: Option<String>,
+    /// Categories or tags the input gives (feed `<category>`, JSON `categories`/`tags`).
+    #[serde(default)]
+    pub categories: Vec<String>,
     /// ISO 639-1 code, or null when the body is too short or ambiguous to tell.
     pub language: Option<String>,
     pub language_confidence: Option<f64>,
@@ -69,10 +72,15 @@ pub struct Source {
     pub bytes: u64,
     /// Hex SHA-256 of the file's bytes as dropped.
     pub sha256: String,
+    /// Position of this record's item in a file that holds several (JSON array,
+    /// JSON lines, RSS/Atom feed), from 1; null for a file of one item.
+    #[serde(default)]
+    pub item: Option<usize>,
     /// RFC 3339 time the file was claimed.
     pub received_at: String,
-    /// Input format the normalizer recognised: `text` or `html`, with `gzip+` in
-    /// front when the file was gzip-compressed (`gzip+html`).
+    /// Input format the normalizer recognised: `text`, `html`, `json`, `jsonl`,
+    /// `rss` or `atom`, with `gzip+` in front when the file was gzip-compressed
+    /// (`gzip+html`).
     pub format: String,
     /// Character encoding the bytes were decoded from (`UTF-8`, `windows-1252`, ...).
     pub encoding: String,
@@ -142,11 +150,52 @@ pub struct Claim {
     pub budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
-/// What flows on the channels between stages: a claim and the record being built.
+/// What flows on the channels between stages: a claim and the records being built
+/// from it (one for most files; one per item for JSON arrays, JSON lines and
+/// feeds), with the items that could not become records.
 #[derive(Debug)]
 pub struct Item {
     pub claim: Claim,
-    pub record: Record,
+    pub records: Vec<Record>,
+    /// Items of a multi-item file refused by a stage; the file goes to quarantine
+    /// with their positions once the other records are committed.
+    pub failures: Vec<ItemFailure>,
+}
+
+/// One item of a multi-item file that cannot become a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemFailure {
+    /// Position of the item in the file, from 1.
+    pub item: usize,
+    /// The record id the item would have had.
+    pub id: String,
+    pub stage: Stage,
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl ItemFailure {
+    pub fn new(item: usize, id: impl Into<String>, error: StageError) -> Self {
+        ItemFailure {
+            item,
+            id: id.into(),
+            stage: error.stage,
+            reason: error.reason,
+            message: error.message,
+        }
+    }
+}
+
+/// The record id of the `item`-th item (from 1) of a file claimed as `claim_id`
+/// that holds `items` items: the claim id itself for a file of one item, else
+/// `<claim id>.<item>`. Recovery relies on the claim id being the part before
+/// the first dot.
+pub fn record_id(claim_id: &str, item: usize, items: usize) -> String {
+    if items <= 1 {
+        claim_id.to_string()
+    } else {
+        format!("{claim_id}.{item}")
+    }
 }
 
 /// Raw bytes of a claimed file, as the watcher hands it to the normalizer.
@@ -157,11 +206,16 @@ pub struct RawItem {
     pub sha256: String,
 }
 
-/// A claim whose record the sink has made durable; the file may now leave the claim area.
+/// A claim whose records the sink has made durable; the file may now leave the
+/// claim area: to the archive, or to quarantine when some of its items failed.
 #[derive(Debug)]
 pub struct Committed {
     pub claim: Claim,
-    pub dedup: DedupStatus,
+    /// Ids of the records the file gave (including ones a replay found already written).
+    pub ids: Vec<String>,
+    /// How many of them are duplicates of earlier records.
+    pub duplicates: usize,
+    pub failures: Vec<ItemFailure>,
 }
 
 /// A claimed file that cannot become a record. It goes to quarantine.
@@ -211,7 +265,7 @@ pub enum Reason {
     TooLarge,
     /// The bytes are not text (NUL bytes, control characters, a known binary signature).
     Binary,
-    /// The text decodes, but its format is not handled yet (HTML, JSON, feeds).
+    /// The bytes decode, but as a format newsflow does not read.
     UnsupportedFormat,
     /// After boilerplate removal nothing is left.
     NoContent,
@@ -293,6 +347,12 @@ pub struct QuarantineNote {
     pub message: String,
     pub received_at: String,
     pub quarantined_at: String,
+    /// For a file of several items: each item that failed, by position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_items: Vec<ItemFailure>,
+    /// For a file of several items: the records its other items became.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub committed_records: Vec<String>,
 }
 
 /// RFC 3339 with second precision and `Z`, the one time format records use.
@@ -316,6 +376,7 @@ mod tests {
                 path: "a.txt".into(),
                 bytes: 1,
                 sha256: "00".into(),
+                item: None,
                 received_at: "2026-01-01T00:00:00Z".into(),
                 format: "text".into(),
                 encoding: "UTF-8".into(),
@@ -329,6 +390,7 @@ mod tests {
             site_name: None,
             description: None,
             image: None,
+            categories: Vec::new(),
             language: None,
             language_confidence: None,
             body: "x".into(),

@@ -8,7 +8,9 @@
 //! async runner that batches items and reports committed claims.
 
 use newsflow_record::telemetry;
-use newsflow_record::{rfc3339, Committed, Failed, Item, Reason, Stage, StageError};
+use newsflow_record::{
+    rfc3339, Committed, DedupStatus, Failed, Item, ItemFailure, Reason, Stage, StageError,
+};
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -36,6 +38,9 @@ pub struct JsonlConfig {
 pub struct JsonlSink {
     cfg: JsonlConfig,
     current: Option<(PathBuf, File, u64)>,
+    /// Records of multi-item files already on disk when the daemon started (a
+    /// crash came before their file was finished): their replay skips them.
+    written: HashSet<String>,
 }
 
 impl JsonlSink {
@@ -63,7 +68,17 @@ impl JsonlSink {
                 }
             }
         }
-        Ok(JsonlSink { cfg, current: None })
+        Ok(JsonlSink {
+            cfg,
+            current: None,
+            written: HashSet::new(),
+        })
+    }
+
+    /// Record ids found on disk at start whose files are replayed: they are not
+    /// written a second time.
+    pub fn skip_written(&mut self, ids: HashSet<String>) {
+        self.written = ids;
     }
 
     pub fn dir(&self) -> &Path {
@@ -181,8 +196,10 @@ fn repair_tail(path: &Path) -> io::Result<u64> {
     Ok(len)
 }
 
-/// Which of `wanted` ids already have a record in `dir`. Only files modified at
-/// or after `since` are read: a record cannot be older than its claim.
+/// Which records of the claims `wanted` are already in `dir`: ids equal to a
+/// claim id, or of the form `<claim id>.<n>` (items of a multi-item file). Only
+/// files modified at or after `since` are read: a record cannot be older than
+/// its claim.
 pub fn committed_ids(
     dir: &Path,
     wanted: &HashSet<String>,
@@ -208,7 +225,8 @@ pub fn committed_ids(
                 .and_then(|rest| rest.iter().position(|&b| b == b'"').map(|end| &rest[..end]))
                 .and_then(|id| std::str::from_utf8(id).ok())
             {
-                if wanted.contains(id) {
+                let claim = id.split_once('.').map_or(id, |(claim, _)| claim);
+                if wanted.contains(claim) {
                     found.insert(id.to_string());
                 }
             }
@@ -240,38 +258,59 @@ pub async fn run(
         let processed_at = rfc3339(OffsetDateTime::now_utc());
         let mut buf = Vec::with_capacity(items.len() * 4096);
         let mut claims = Vec::with_capacity(items.len());
+        let mut lines = 0u64;
         for mut item in items {
             telemetry::item_in(Stage::Sink);
-            item.record.pipeline.processed_at = processed_at.clone();
-            let at = buf.len();
-            match serde_json::to_writer(&mut buf, &item.record) {
-                Ok(()) => {
-                    buf.push(b'\n');
-                    claims.push(Committed {
-                        claim: item.claim,
-                        dedup: item.record.dedup.status,
-                    });
-                }
-                Err(e) => {
-                    buf.truncate(at);
-                    let error = StageError::new(
-                        Stage::Sink,
-                        Reason::Unserializable,
-                        format!("the record cannot be serialized: {e}"),
-                    );
-                    telemetry::item_failed(Stage::Sink, started.elapsed());
-                    if failed
-                        .send(Failed {
-                            claim: item.claim,
-                            error,
-                        })
-                        .await
-                        .is_err()
-                    {
-                        return;
+            let mut ids = Vec::with_capacity(item.records.len());
+            let mut duplicates = 0;
+            for (pos, mut record) in item.records.into_iter().enumerate() {
+                if sink.written.remove(&record.id) {
+                    tracing::info!(file = %item.claim.rel_path, id = %record.id, "record already written before the last stop; not written again");
+                } else {
+                    record.pipeline.processed_at = processed_at.clone();
+                    let at = buf.len();
+                    if let Err(e) = serde_json::to_writer(&mut buf, &record) {
+                        buf.truncate(at);
+                        let error = StageError::new(
+                            Stage::Sink,
+                            Reason::Unserializable,
+                            format!("the record cannot be serialized: {e}"),
+                        );
+                        let n = record.source.item.unwrap_or(pos + 1);
+                        item.failures.push(ItemFailure::new(n, record.id, error));
+                        continue;
                     }
+                    buf.push(b'\n');
+                    lines += 1;
                 }
+                if record.dedup.status != DedupStatus::Unique {
+                    duplicates += 1;
+                }
+                ids.push(record.id);
             }
+            if ids.is_empty() && item.failures.len() == 1 && item.claim.id == item.failures[0].id {
+                // A file of one item whose record failed: the file's own failure.
+                let f = item.failures.pop().expect("one failure");
+                telemetry::item_failed(Stage::Sink, started.elapsed());
+                let error = StageError::new(f.stage, f.reason, f.message);
+                if failed
+                    .send(Failed {
+                        claim: item.claim,
+                        error,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            claims.push(Committed {
+                claim: item.claim,
+                ids,
+                duplicates,
+                failures: item.failures,
+            });
         }
         if claims.is_empty() {
             continue;
@@ -280,7 +319,8 @@ pub async fn run(
             tokio::time::sleep(sink.cfg.fault_delay).await;
         }
         let mut backoff = Duration::from_millis(100);
-        loop {
+        // A batch of replays and failed items only has nothing to write.
+        while !buf.is_empty() {
             let res = tokio::task::spawn_blocking({
                 let buf = std::mem::take(&mut buf);
                 move || {
@@ -294,13 +334,13 @@ pub async fn run(
             buf = res.1;
             match res.2 {
                 Ok(path) => {
-                    tracing::debug!(file = %path.display(), records = claims.len(), "batch committed");
+                    tracing::debug!(file = %path.display(), records = lines, "batch committed");
                     break;
                 }
                 Err(e) => {
                     metrics::counter!(telemetry::SINK_ERRORS, "kind" => format!("{:?}", e.kind()))
                         .increment(1);
-                    tracing::error!(dir = %sink.dir().display(), records = claims.len(), error = %e, retry_in_ms = backoff.as_millis() as u64,
+                    tracing::error!(dir = %sink.dir().display(), records = lines, error = %e, retry_in_ms = backoff.as_millis() as u64,
                         "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -311,8 +351,10 @@ pub async fn run(
         for _ in &claims {
             telemetry::item_out(Stage::Sink, per_item);
         }
-        metrics::counter!(telemetry::RECORDS_WRITTEN).increment(claims.len() as u64);
-        metrics::counter!(telemetry::SINK_BATCHES).increment(1);
+        metrics::counter!(telemetry::RECORDS_WRITTEN).increment(lines);
+        if lines > 0 {
+            metrics::counter!(telemetry::SINK_BATCHES).increment(1);
+        }
         if committed.send(claims).await.is_err() {
             return;
         }
@@ -342,9 +384,20 @@ mod tests {
             .unwrap();
         let p = s.write_batch(b"{\"id\":\"c\",\"x\":3}\n").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap().lines().count(), 3);
-        let wanted: HashSet<String> = ["b", "c", "zz"].iter().map(|s| s.to_string()).collect();
+        s.write_batch(b"{\"id\":\"m.1\",\"x\":4}\n{\"id\":\"m.3\",\"x\":5}\n{\"id\":\"mm.1\"}\n")
+            .unwrap();
+        let wanted: HashSet<String> = ["b", "c", "m", "zz"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let found = committed_ids(t.path(), &wanted, SystemTime::UNIX_EPOCH).unwrap();
-        assert_eq!(found, ["b", "c"].iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            found,
+            ["b", "c", "m.1", "m.3"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! record is committed the file moves to the archive (or is deleted); a file that
 //! cannot become a record moves to quarantine with `<name>.error.json` beside it.
 
-use newsflow_record::{rfc3339, Claim, QuarantineNote, Reason, Stage, StageError};
+use newsflow_record::{rfc3339, Claim, ItemFailure, QuarantineNote, Reason, Stage, StageError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::ffi::{OsStr, OsString};
@@ -420,6 +420,18 @@ impl Intake {
 
     /// Moves a claim to quarantine, with a machine-readable note beside it.
     pub fn quarantine(&self, claim: &Claim, error: &StageError) -> io::Result<PathBuf> {
+        self.quarantine_items(claim, error, &[], &[])
+    }
+
+    /// [`Intake::quarantine`] for a file of several items: the note also lists
+    /// the items that failed and the records the others became.
+    pub fn quarantine_items(
+        &self,
+        claim: &Claim,
+        error: &StageError,
+        failed_items: &[ItemFailure],
+        committed_records: &[String],
+    ) -> io::Result<PathBuf> {
         let dest = place(
             &self.cfg.quarantine,
             Path::new(&claim.rel_os()),
@@ -438,6 +450,8 @@ impl Intake {
             message: error.message.clone(),
             received_at: rfc3339(claim.received_at),
             quarantined_at: rfc3339(OffsetDateTime::now_utc()),
+            failed_items: failed_items.to_vec(),
+            committed_records: committed_records.to_vec(),
         };
         // The note lands first: a crash between the two steps replays the claim and
         // rewrites the same note, while a file in quarantine is never without one.
