@@ -43,10 +43,16 @@ pub struct Parsed {
 
 /// Parses a feed's bytes (feed-rs reads the declared encoding itself).
 pub fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let feed = feed_rs::parser::Builder::new()
-        .build()
-        .parse(bytes)
-        .map_err(|e| e.to_string())?;
+    // Third-party code on hostile input: a panic in it must not take the worker
+    // down; the feed is then refused as malformed, and the log says so.
+    let parsed = std::panic::catch_unwind(|| feed_rs::parser::Builder::new().build().parse(bytes));
+    let feed = match parsed {
+        Ok(r) => r.map_err(|e| e.to_string())?,
+        Err(_) => {
+            tracing::warn!("the feed parser panicked on a file; it is quarantined as malformed (please report the file)");
+            return Err("the feed parser failed on this file".into());
+        }
+    };
     let format = match feed.feed_type {
         FeedType::Atom => "atom",
         FeedType::JSON => "jsonfeed",
