@@ -20,6 +20,7 @@ pub struct Config {
     pub state: StateSection,
     pub pipeline: PipelineSection,
     pub normalizer: NormalizerSection,
+    pub dedup: DedupSection,
     pub enricher: EnricherSection,
     pub sink: SinkSection,
     pub metrics: MetricsSection,
@@ -136,6 +137,51 @@ impl Default for NormalizerSection {
             source: SourceMode::Subfolder,
             source_separator: "_".into(),
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupSection {
+    pub near: bool,
+    pub threshold: f64,
+    pub containment: f64,
+    pub shingle_words: usize,
+    pub permutations: usize,
+    pub lsh_threshold: f64,
+    pub window_days: u64,
+    pub max_entries: u64,
+}
+
+impl Default for DedupSection {
+    fn default() -> Self {
+        let d = newsflow_deduplicator::near::NearConfig::default();
+        DedupSection {
+            near: true,
+            threshold: d.threshold,
+            containment: d.containment,
+            shingle_words: d.shingle_words,
+            permutations: d.permutations,
+            lsh_threshold: d.lsh_threshold,
+            window_days: d.window_secs / 86_400,
+            max_entries: d.max_entries,
+        }
+    }
+}
+
+impl DedupSection {
+    /// The near-duplicate settings, or `None` when near duplicates are off.
+    pub fn near_config(&self) -> Option<newsflow_deduplicator::near::NearConfig> {
+        self.near.then(|| newsflow_deduplicator::near::NearConfig {
+            shingle_words: self.shingle_words,
+            permutations: self.permutations,
+            threshold: self.threshold,
+            containment: self.containment,
+            lsh_threshold: self.lsh_threshold,
+            window_secs: self.window_days.saturating_mul(86_400),
+            max_entries: self.max_entries,
+            ..newsflow_deduplicator::near::NearConfig::default()
+        })
     }
 }
 
@@ -394,6 +440,36 @@ impl Config {
                 "[normalizer] source_separator: must not be empty when source = \"prefix\"".into(),
             );
         }
+        let d = &self.dedup;
+        for (name, v) in [
+            ("threshold", d.threshold),
+            ("containment", d.containment),
+            ("lsh_threshold", d.lsh_threshold),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                errs.push(format!(
+                    "[dedup] {name}: must be above 0 and at most 1, not {v}"
+                ));
+            }
+        }
+        if d.lsh_threshold > d.threshold {
+            errs.push(
+                "[dedup] lsh_threshold: must not be above threshold (candidates would be missed)"
+                    .into(),
+            );
+        }
+        if !(1..=16).contains(&d.shingle_words) {
+            errs.push("[dedup] shingle_words: must be from 1 to 16".into());
+        }
+        if !(16..=1024).contains(&d.permutations) {
+            errs.push("[dedup] permutations: must be from 16 to 1024".into());
+        }
+        if d.window_days == 0 {
+            errs.push("[dedup] window_days: must be at least 1".into());
+        }
+        if d.max_entries < 1000 {
+            errs.push("[dedup] max_entries: must be at least 1000".into());
+        }
         if self.enricher.words_per_minute == 0 {
             errs.push("[enricher] words_per_minute: must be at least 1".into());
         }
@@ -429,6 +505,7 @@ impl Config {
 
 /// Sections changed between `old` and `new` that SIGHUP cannot apply while running.
 /// Live: `[normalizer]` (rule packs), `[enricher]`, `[log] level`, `[daemon]`.
+/// `[dedup]` needs a restart: the index is built with its settings.
 pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     let mut v = Vec::new();
     if old.intake != new.intake {
@@ -442,6 +519,9 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     }
     if old.sink != new.sink {
         v.push("[sink.jsonl]");
+    }
+    if old.dedup != new.dedup {
+        v.push("[dedup]");
     }
     if old.metrics != new.metrics {
         v.push("[metrics]");
@@ -462,6 +542,7 @@ impl Config {
         self.state = running.state.clone();
         self.pipeline = running.pipeline.clone();
         self.sink = running.sink.clone();
+        self.dedup = running.dedup.clone();
         self.metrics = running.metrics.clone();
         self.log.format = running.log.format;
         self.faults = running.faults.clone();

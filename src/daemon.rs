@@ -7,7 +7,7 @@
 //! ```
 
 use crate::config::{Config, SourceMode};
-use newsflow_deduplicator::ExactIndex;
+use newsflow_deduplicator::DedupIndex;
 use newsflow_enricher::EnrichConfig;
 use newsflow_normalizer::learned::{persist::RedbLines, LearnConfig};
 use newsflow_normalizer::rules::RuleSet;
@@ -39,7 +39,7 @@ pub struct Counters {
 pub struct Resources {
     pub intake: Arc<Intake>,
     pub rules: Arc<RuleSet>,
-    pub index: Arc<ExactIndex>,
+    pub index: Arc<DedupIndex>,
     pub sink: JsonlSink,
     pub learned: Option<LearnSetup>,
 }
@@ -69,7 +69,7 @@ impl Resources {
         })
         .map_err(|e| e.to_string())?;
         let rules = load_rules(cfg)?;
-        let index = ExactIndex::open(&cfg.state.dir)?;
+        let index = DedupIndex::open(&cfg.state.dir, cfg.dedup.near_config())?;
         let sink = JsonlSink::open(JsonlConfig {
             dir: cfg.sink.jsonl.dir.clone(),
             batch_size: cfg.sink.jsonl.batch_size,

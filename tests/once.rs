@@ -197,3 +197,49 @@ fn site_template_lines_are_learned_across_runs() {
         .unwrap()
         .contains(template));
 }
+
+/// The same story re-dropped by another outlet: another banner and headline, two
+/// sentences edited. Distinct articles about the same event (the seeds, which
+/// share quotes and names) are not duplicates of each other.
+#[test]
+fn a_reworked_copy_of_a_seed_is_a_near_duplicate_and_the_seeds_are_not() {
+    let ws = Workspace::new();
+    for (name, bytes) in seeds() {
+        ws.drop_file(&name, &bytes);
+    }
+    ws.once();
+    let (first_name, bytes) = seeds().into_iter().next().unwrap();
+    let first_id = ws.record_for(&first_name)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[0] = "Cookies help us deliver our services. By using our services, you agree.".into();
+    lines[2] = "Blinken says Russia, not NATO, threatens peace in Europe".into();
+    let mut edited = 0;
+    for l in lines.iter_mut().skip(3) {
+        if edited < 2 && l.split_whitespace().count() > 25 {
+            *l = l
+                .replacen(" the ", " this ", 2)
+                .replacen(" said", " stated", 1);
+            edited += 1;
+        }
+    }
+    assert_eq!(edited, 2);
+    ws.drop_file("reworked.txt", lines.join("\n").as_bytes());
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 records, 1 duplicates"), "{stdout}");
+    let rec = ws.record_for("reworked.txt");
+    assert_eq!(rec["dedup"]["status"], "near_duplicate", "{}", rec["dedup"]);
+    assert_eq!(rec["dedup"]["duplicate_of"], first_id.as_str());
+    assert_eq!(rec["dedup"]["cluster_id"], first_id.as_str());
+    let sim = rec["dedup"]["similarity"].as_f64().unwrap();
+    assert!(sim > 0.5 && sim < 1.0, "{sim}");
+    for (name, _) in seeds() {
+        let r = ws.record_for(&name);
+        assert_eq!(r["dedup"]["status"], "unique", "{name}");
+        assert_eq!(r["dedup"]["cluster_id"], r["id"], "{name}");
+    }
+}

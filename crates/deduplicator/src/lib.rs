@@ -1,16 +1,21 @@
-//! The deduplicator stage: exact duplicates by a hash of the normalized body, with
-//! an index that persists across restarts.
+//! The deduplicator stage: exact duplicates by a hash of the normalized body, and
+//! near duplicates by MinHash LSH, with an index that persists across restarts.
 //!
-//! [`body_key`] and [`decide`] are the pure core; [`ExactIndex`] keeps the index in
-//! redb (an embedded, crash-safe B-tree store) under the state dir; [`run`] moves
-//! items in batches, one index transaction per batch.
+//! [`body_key`], [`decide`] and [`minhash`] are the pure core; [`DedupIndex`]
+//! keeps both indexes in redb (an embedded, crash-safe B-tree store) under the
+//! state dir, with the near index's LSH buckets in memory ([`near`]); [`run`]
+//! moves items in batches, one index transaction per batch.
 
+pub mod minhash;
+pub mod near;
+
+use near::{NearConfig, NearState};
 use newsflow_record::telemetry;
 use newsflow_record::{Dedup, DedupStatus, Failed, Item, Reason, Stage, StageError};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// body key (SHA-256 of the folded body) -> id of the first record with that body.
@@ -35,27 +40,45 @@ pub fn body_key(body: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The decision for record `id` given the first record already indexed under its
-/// key. A record that finds itself (a claim replayed after a crash) is unique.
+/// The exact decision for record `id` given the first record already indexed
+/// under its key. A record that finds itself (a claim replayed after a crash) is
+/// unique.
 pub fn decide(first: Option<&str>, id: &str) -> Dedup {
     match first {
         Some(first) if first != id => Dedup {
             status: DedupStatus::ExactDuplicate,
             duplicate_of: Some(first.to_string()),
             similarity: Some(1.0),
+            cluster_id: Some(first.to_string()),
         },
-        _ => Dedup::default(),
+        _ => Dedup {
+            cluster_id: Some(id.to_string()),
+            ..Dedup::default()
+        },
     }
 }
 
-/// The persistent exact-duplicate index.
-pub struct ExactIndex {
-    db: Database,
+/// One record to decide.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub key: [u8; 32],
+    pub id: &'a str,
+    pub body: &'a str,
+    /// `received_at`, seconds since the epoch (the retention window's clock).
+    pub received: u64,
 }
 
-impl ExactIndex {
+/// The persistent duplicate index: exact, and near when configured.
+pub struct DedupIndex {
+    db: Database,
+    near: Option<Mutex<NearState>>,
+}
+
+impl DedupIndex {
     /// Opens (or creates) `<state>/dedup.redb`. Only one process may hold it.
-    pub fn open(state_dir: &Path) -> Result<ExactIndex, String> {
+    /// With `near`, the near-duplicate buckets are rebuilt from the stored
+    /// signatures.
+    pub fn open(state_dir: &Path, near: Option<NearConfig>) -> Result<DedupIndex, String> {
         let path = state_dir.join("dedup.redb");
         // redb's default page cache is sized for databases, not for a daemon with a
         // memory bound; the index's hot set is small.
@@ -69,32 +92,67 @@ impl ExactIndex {
             ),
             e => format!("cannot open the dedup index {}: {e}", path.display()),
         })?;
-        let tx = db.begin_write().map_err(|e| e.to_string())?;
-        tx.open_table(EXACT).map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())?;
-        Ok(ExactIndex { db })
+        let fail = |e: redb::Error| format!("cannot read the dedup index {}: {e}", path.display());
+        let tx = db.begin_write().map_err(|e| fail(e.into()))?;
+        tx.open_table(EXACT).map_err(|e| fail(e.into()))?;
+        let near = match near {
+            Some(cfg) => Some(Mutex::new(NearState::open(cfg, &tx).map_err(fail)?)),
+            None => None,
+        };
+        tx.commit().map_err(|e| fail(e.into()))?;
+        Ok(DedupIndex { db, near })
     }
 
-    /// Decides a batch of (key, id) in one durable transaction, in order: a later
-    /// item with the key of an earlier one in the same batch is its duplicate.
-    pub fn decide_batch(&self, batch: &[([u8; 32], String)]) -> Result<Vec<Dedup>, redb::Error> {
+    /// Decides a batch in one durable transaction, in order: a later record with
+    /// the body of an earlier one in the same batch is its duplicate. Exact
+    /// duplicates are not added to the near index (they would add nothing).
+    pub fn decide_batch(&self, batch: &[Entry]) -> Result<Vec<Dedup>, redb::Error> {
         let tx = self.db.begin_write()?;
         let mut out = Vec::with_capacity(batch.len());
+        let mut near = self
+            .near
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
         {
             let mut table = tx.open_table(EXACT)?;
-            for (key, id) in batch {
-                let first = table.get(key.as_slice())?.map(|v| v.value().to_string());
+            for e in batch {
+                let first = table.get(e.key.as_slice())?.map(|v| v.value().to_string());
                 if first.is_none() {
-                    table.insert(key.as_slice(), id.as_str())?;
+                    table.insert(e.key.as_slice(), e.id)?;
                 }
-                out.push(decide(first.as_deref(), id));
+                let mut d = decide(first.as_deref(), e.id);
+                if let Some(near) = near.as_deref_mut() {
+                    match d.status {
+                        DedupStatus::ExactDuplicate => {
+                            let first = d.duplicate_of.clone().unwrap_or_default();
+                            // The cluster of the original; its earliest record is the duplicate_of.
+                            if let Some(cluster) = near.cluster_of(&tx, &first)? {
+                                d.duplicate_of = Some(cluster.clone());
+                                d.cluster_id = Some(cluster);
+                            }
+                        }
+                        _ => d = near.decide(&tx, e.id, e.body, e.received)?,
+                    }
+                }
+                out.push(d);
             }
+        }
+        if let Some(near) = near.as_deref_mut() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let evicted = near.evict(&tx, now)?;
+            if evicted > 0 {
+                metrics::counter!(telemetry::DEDUP_EVICTED).increment(evicted);
+            }
+            metrics::gauge!(telemetry::DEDUP_INDEX_DOCUMENTS).set(near.documents() as f64);
         }
         tx.commit()?;
         Ok(out)
     }
 
-    /// Number of distinct bodies indexed.
+    /// Number of distinct bodies in the exact index.
     pub fn len(&self) -> Result<u64, redb::Error> {
         use redb::ReadableTableMetadata;
         let tx = self.db.begin_read()?;
@@ -104,11 +162,64 @@ impl ExactIndex {
     pub fn is_empty(&self) -> Result<bool, redb::Error> {
         Ok(self.len()? == 0)
     }
+
+    /// Records in the near index, and its clusters by size (largest first, at
+    /// most `top`), for `newsflow dedup-stats`.
+    pub fn near_stats(&self, top: usize) -> Result<NearStats, redb::Error> {
+        let tx = self.db.begin_read()?;
+        let mut stats = NearStats::default();
+        let Ok(docs) = tx.open_table(near::DOCS) else {
+            return Ok(stats);
+        };
+        let mut clusters: std::collections::HashMap<String, (u64, Option<String>)> =
+            Default::default();
+        for entry in docs.iter()? {
+            let (_, v) = entry?;
+            if let Some(doc) = near::NearDoc::decode(v.value()) {
+                stats.documents += 1;
+                stats.bytes += v.value().len() as u64;
+                let c = clusters.entry(doc.cluster.clone()).or_default();
+                c.0 += 1;
+                if doc.status == DedupStatus::NearDuplicate {
+                    stats.near_duplicates += 1;
+                }
+                if doc.id == doc.cluster {
+                    c.1 = Some(doc.id);
+                }
+            }
+        }
+        stats.clusters = clusters.len() as u64;
+        let mut sizes: Vec<(String, u64)> = clusters
+            .into_iter()
+            .filter(|(_, (n, _))| *n > 1)
+            .map(|(id, (n, _))| (id, n))
+            .collect();
+        stats.multi_clusters = sizes.len() as u64;
+        sizes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        sizes.truncate(top);
+        stats.largest = sizes;
+        Ok(stats)
+    }
+}
+
+/// What `newsflow dedup-stats` shows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct NearStats {
+    pub documents: u64,
+    pub near_duplicates: u64,
+    /// Clusters, counting single records.
+    pub clusters: u64,
+    /// Clusters of two records or more.
+    pub multi_clusters: u64,
+    /// (cluster id, records), largest first.
+    pub largest: Vec<(String, u64)>,
+    /// Bytes of stored signatures and ids.
+    pub bytes: u64,
 }
 
 /// Decides items in batches until the input channel closes.
 pub async fn run(
-    index: Arc<ExactIndex>,
+    index: Arc<DedupIndex>,
     rx: async_channel::Receiver<Item>,
     tx: async_channel::Sender<Item>,
     failed: async_channel::Sender<Failed>,
@@ -129,12 +240,20 @@ pub async fn run(
         let (items, result) = tokio::task::spawn_blocking(move || {
             // Records in file order, files in arrival order: an item earlier in a
             // file is the original of a later copy in the same file.
-            let keys: Vec<([u8; 32], String)> = items
+            let entries: Vec<Entry> = items
                 .iter()
-                .flat_map(|i| &i.records)
-                .map(|r| (body_key(&r.body), r.id.clone()))
+                .flat_map(|i| {
+                    let received = i.claim.received_at.unix_timestamp().max(0) as u64;
+                    i.records.iter().map(move |r| Entry {
+                        key: body_key(&r.body),
+                        id: &r.id,
+                        body: &r.body,
+                        received,
+                    })
+                })
                 .collect();
-            let r = idx.decide_batch(&keys);
+            let r = idx.decide_batch(&entries);
+            drop(entries);
             (items, r)
         })
         .await
@@ -148,7 +267,8 @@ pub async fn run(
                         metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
                             .increment(1);
                         if let Some(first) = &d.duplicate_of {
-                            tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first, "exact duplicate of an earlier record");
+                            tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first,
+                                status = d.status.as_str(), similarity = d.similarity.unwrap_or(1.0), "duplicate of an earlier record");
                         }
                         record.dedup = d;
                     }
@@ -187,6 +307,15 @@ pub async fn run(
 mod tests {
     use super::*;
 
+    fn entry<'a>(body: &'a str, id: &'a str) -> Entry<'a> {
+        Entry {
+            key: body_key(body),
+            id,
+            body,
+            received: 1_900_000_000,
+        }
+    }
+
     #[test]
     fn whitespace_does_not_split_a_body() {
         assert_eq!(body_key("a b\n\nc"), body_key("a  b\r\n\r\nc "));
@@ -196,12 +325,14 @@ mod tests {
     #[test]
     fn index_persists_and_a_replay_is_not_its_own_duplicate() {
         let t = tempfile::tempdir().unwrap();
-        let k1 = body_key("one story");
-        let k2 = body_key("another story");
         {
-            let idx = ExactIndex::open(t.path()).unwrap();
+            let idx = DedupIndex::open(t.path(), None).unwrap();
             let d = idx
-                .decide_batch(&[(k1, "a".into()), (k1, "b".into()), (k2, "c".into())])
+                .decide_batch(&[
+                    entry("one story", "a"),
+                    entry("one story", "b"),
+                    entry("another story", "c"),
+                ])
                 .unwrap();
             assert_eq!(d[0].status, DedupStatus::Unique);
             assert_eq!(
@@ -210,10 +341,10 @@ mod tests {
             );
             assert_eq!(d[2].status, DedupStatus::Unique);
         }
-        let idx = ExactIndex::open(t.path()).unwrap();
+        let idx = DedupIndex::open(t.path(), None).unwrap();
         assert_eq!(idx.len().unwrap(), 2);
         let d = idx
-            .decide_batch(&[(k1, "a".into()), (k1, "z".into())])
+            .decide_batch(&[entry("one story", "a"), entry("one story", "z")])
             .unwrap();
         assert_eq!(
             d[0].status,
@@ -226,8 +357,94 @@ mod tests {
     #[test]
     fn a_second_process_is_refused_clearly() {
         let t = tempfile::tempdir().unwrap();
-        let _a = ExactIndex::open(t.path()).unwrap();
-        let e = ExactIndex::open(t.path()).err().unwrap();
+        let _a = DedupIndex::open(t.path(), None).unwrap();
+        let e = DedupIndex::open(t.path(), None).err().unwrap();
         assert!(e.contains("in use"), "{e}");
+    }
+
+    fn article(seed: usize, words: usize) -> Vec<String> {
+        (0..words)
+            .map(|i| format!("w{}", (i * 7919 + seed * 104_729) % 100_003))
+            .collect()
+    }
+
+    #[test]
+    fn near_duplicates_cluster_replays_keep_their_decision_and_state_persists() {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = NearConfig::default();
+        let base = article(1, 600);
+        let mut edited = base.clone();
+        for i in (0..edited.len()).step_by(40) {
+            edited[i] = format!("edit{i}");
+        }
+        let (base, edited) = (base.join(" "), edited.join(" "));
+        let other = article(2, 600).join(" ");
+        // Two fifths of the article: Jaccard about 0.4, containment about 1.
+        let excerpt = base.split(' ').take(240).collect::<Vec<_>>().join(" ");
+        {
+            let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+            let d = idx
+                .decide_batch(&[
+                    entry(&base, "a"),
+                    entry(&other, "b"),
+                    entry(&edited, "c"),
+                    entry(&excerpt, "d"),
+                    entry(&edited, "e"),
+                ])
+                .unwrap();
+            assert_eq!(d[0].status, DedupStatus::Unique);
+            assert_eq!(d[0].cluster_id.as_deref(), Some("a"));
+            assert_eq!(d[1].status, DedupStatus::Unique);
+            assert_eq!(d[2].status, DedupStatus::NearDuplicate, "{:?}", d[2]);
+            assert_eq!(d[2].duplicate_of.as_deref(), Some("a"));
+            assert!(d[2].similarity.unwrap() > 0.6, "{:?}", d[2]);
+            assert_eq!(
+                d[3].status,
+                DedupStatus::NearDuplicate,
+                "excerpt: {:?}",
+                d[3]
+            );
+            assert_eq!(d[3].cluster_id.as_deref(), Some("a"));
+            // An exact copy of a near duplicate: exact, in the same cluster.
+            assert_eq!(d[4].status, DedupStatus::ExactDuplicate);
+            assert_eq!(d[4].duplicate_of.as_deref(), Some("a"));
+        }
+        let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+        let d = idx
+            .decide_batch(&[entry(&edited, "c"), entry(&base.replace("w", "v"), "f")])
+            .unwrap();
+        assert_eq!(
+            d[0].status,
+            DedupStatus::NearDuplicate,
+            "replay keeps its decision"
+        );
+        assert_eq!(d[0].duplicate_of.as_deref(), Some("a"));
+        assert_eq!(d[1].status, DedupStatus::Unique);
+        let stats = idx.near_stats(5).unwrap();
+        assert_eq!(stats.documents, 5);
+        assert_eq!(stats.largest[0], ("a".to_string(), 3));
+    }
+
+    #[test]
+    fn the_window_and_the_cap_evict_the_oldest() {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = NearConfig {
+            max_entries: 3,
+            ..NearConfig::default()
+        };
+        let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+        let bodies: Vec<String> = (0..5).map(|i| article(i, 200).join(" ")).collect();
+        let ids: Vec<String> = (0..5).map(|i| format!("r{i}")).collect();
+        let batch: Vec<Entry> = (0..5).map(|i| entry(&bodies[i], &ids[i])).collect();
+        idx.decide_batch(&batch).unwrap();
+        assert_eq!(idx.near_stats(1).unwrap().documents, 3);
+        // Older than the window: gone at the next batch.
+        let old = Entry {
+            received: 1_000,
+            ..entry("an old story about the harbour and its quays", "old")
+        };
+        idx.decide_batch(&[old]).unwrap();
+        let stats = idx.near_stats(1).unwrap();
+        assert_eq!(stats.documents, 3, "{stats:?}");
     }
 }

@@ -99,6 +99,7 @@ pub enum DedupStatus {
     #[default]
     Unique,
     ExactDuplicate,
+    NearDuplicate,
 }
 
 impl DedupStatus {
@@ -106,6 +107,7 @@ impl DedupStatus {
         match self {
             DedupStatus::Unique => "unique",
             DedupStatus::ExactDuplicate => "exact_duplicate",
+            DedupStatus::NearDuplicate => "near_duplicate",
         }
     }
 }
@@ -113,9 +115,17 @@ impl DedupStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dedup {
     pub status: DedupStatus,
+    /// The earliest record of the cluster this one belongs to (stable: it never
+    /// changes once given).
     pub duplicate_of: Option<String>,
-    /// 1.0 for exact duplicates; null for unique records.
+    /// 1.0 for exact duplicates; for near duplicates the estimated Jaccard
+    /// similarity of their shingles, or the containment of the shorter in the
+    /// longer when that is what matched (an excerpt); null for unique records.
     pub similarity: Option<f64>,
+    /// Id of the cluster: the id of its earliest record (a unique record starts
+    /// its own cluster).
+    #[serde(default)]
+    pub cluster_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

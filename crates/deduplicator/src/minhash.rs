@@ -1,0 +1,276 @@
+//! The pure core of near-duplicate detection: word shingles, MinHash signatures,
+//! LSH banding and similarity estimates. No state, no I/O.
+//!
+//! Hand-written rather than taken from a crate: the maintained MinHash crates hash
+//! every shingle once per permutation (128 hash calls a shingle), the cost the
+//! issue rules out, or fix the shingling; this is the product's own edge and small.
+//! A shingle is hashed once (rapidhash over its words' hashes); each permutation is
+//! then a multiply-shift of that hash, `(a·x + b) >> 32` with random 64-bit odd `a`
+//! and `b`, a strongly universal family (Dietzfelbinger), the same role as
+//! datasketch's `(a·x + b) mod p`.
+
+/// How documents are cut into shingles and signed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Words per shingle.
+    pub shingle_words: usize,
+    /// Signature length (MinHash permutations).
+    pub permutations: usize,
+    /// LSH bands and rows per band (`bands * rows <= permutations`).
+    pub bands: usize,
+    pub rows: usize,
+}
+
+impl Params {
+    /// Parameters whose LSH is tuned for `lsh_threshold` (see [`optimal_bands`]).
+    pub fn new(shingle_words: usize, permutations: usize, lsh_threshold: f64) -> Params {
+        let (bands, rows) = optimal_bands(lsh_threshold, permutations);
+        Params {
+            shingle_words: shingle_words.max(1),
+            permutations,
+            bands,
+            rows,
+        }
+    }
+}
+
+/// Seeds of the permutations: fixed, so signatures stay comparable across
+/// restarts and versions (they are stored in the index).
+fn permutation(i: usize) -> (u64, u64) {
+    // splitmix64's finalizer over two distinct counters per permutation.
+    let mix = |k: u64| {
+        let mut x = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    };
+    let i = i as u64;
+    (mix(2 * i + 1) | 1, mix(2 * i + 2))
+}
+
+/// The multipliers and offsets of `n` permutations.
+pub struct Permutations {
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl Permutations {
+    pub fn new(n: usize) -> Permutations {
+        let (a, b) = (0..n).map(permutation).unzip();
+        Permutations { a, b }
+    }
+
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+}
+
+/// Folds a word for comparison: lowercase; punctuation never reaches here.
+fn word_hash(word: &str, buf: &mut String) -> u64 {
+    if word
+        .bytes()
+        .all(|b| !b.is_ascii_uppercase() && b.is_ascii())
+    {
+        return rapidhash::v3::rapidhash_v3(word.as_bytes());
+    }
+    buf.clear();
+    for c in word.chars() {
+        buf.extend(c.to_lowercase());
+    }
+    rapidhash::v3::rapidhash_v3(buf.as_bytes())
+}
+
+/// Hashes of the word shingles of `text`: words are maximal runs of letters and
+/// digits (any script), case-folded; a text shorter than one shingle gives one
+/// shingle of all its words. Duplicates are kept (MinHash ignores them).
+pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
+    let n = words_per_shingle.max(1);
+    let mut buf = String::new();
+    let words: Vec<u64> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| word_hash(w, &mut buf))
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    if words.len() < n {
+        return vec![combine(&words)];
+    }
+    words.windows(n).map(combine).collect()
+}
+
+fn combine(words: &[u64]) -> u64 {
+    let mut h = 0x243f_6a88_85a3_08d3u64;
+    for (i, w) in words.iter().enumerate() {
+        h ^= w.rotate_left((i as u32 * 21) % 64);
+        h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 29;
+    }
+    h
+}
+
+/// The MinHash signature of a set of shingle hashes: per permutation, the least
+/// permuted value. An empty set has an all-`u32::MAX` signature.
+pub fn signature(shingles: &[u64], perms: &Permutations) -> Vec<u32> {
+    let mut sig = vec![u32::MAX; perms.len()];
+    for &s in shingles {
+        let x = s ^ (s >> 32);
+        // One pass over the permutations per shingle: a tight loop the compiler
+        // unrolls; no hash call inside.
+        for ((m, a), b) in sig.iter_mut().zip(&perms.a).zip(&perms.b) {
+            let v = (a.wrapping_mul(x).wrapping_add(*b) >> 32) as u32;
+            if v < *m {
+                *m = v;
+            }
+        }
+    }
+    sig
+}
+
+/// The LSH keys of a signature: one per band, the band's index mixed in so that
+/// equal values in different bands do not collide.
+pub fn band_keys(sig: &[u32], p: &Params) -> Vec<u64> {
+    (0..p.bands)
+        .map(|band| {
+            let rows = &sig[band * p.rows..(band + 1) * p.rows];
+            let mut bytes = Vec::with_capacity(4 * rows.len() + 2);
+            bytes.extend_from_slice(&(band as u16).to_le_bytes());
+            for r in rows {
+                bytes.extend_from_slice(&r.to_le_bytes());
+            }
+            rapidhash::v3::rapidhash_v3(&bytes)
+        })
+        .collect()
+}
+
+/// Estimated Jaccard similarity: the share of equal signature positions.
+pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64
+}
+
+/// Estimated containment of the smaller set in the larger, from the Jaccard
+/// estimate and the set sizes: |A∩B| = J(|A|+|B|)/(1+J). An excerpt of a long
+/// article has a low Jaccard with it but a containment near 1.
+pub fn containment(j: f64, size_a: usize, size_b: usize) -> f64 {
+    let small = size_a.min(size_b).max(1) as f64;
+    let inter = j * (size_a + size_b) as f64 / (1.0 + j);
+    (inter / small).min(1.0)
+}
+
+/// Exact Jaccard of two shingle lists (as sets), for the evaluation's ground truth.
+pub fn exact_jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let a: std::collections::HashSet<u64> = a.iter().copied().collect();
+    let b: std::collections::HashSet<u64> = b.iter().copied().collect();
+    let inter = a.intersection(&b).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
+/// Probability that two documents of Jaccard `s` share at least one band.
+pub fn collision_probability(s: f64, bands: usize, rows: usize) -> f64 {
+    1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}
+
+/// Bands and rows for `permutations` that minimise the false-positive area below
+/// `threshold` plus the false-negative area above it (equal weights), as
+/// datasketch's `_optimal_param` does.
+pub fn optimal_bands(threshold: f64, permutations: usize) -> (usize, usize) {
+    let integrate = |f: &dyn Fn(f64) -> f64, lo: f64, hi: f64| {
+        let steps = 200;
+        let h = (hi - lo) / steps as f64;
+        (0..steps)
+            .map(|i| f(lo + (i as f64 + 0.5) * h) * h)
+            .sum::<f64>()
+    };
+    let mut best = (1, permutations.max(1));
+    let mut best_err = f64::MAX;
+    for bands in 1..=permutations.max(1) {
+        for rows in 1..=permutations / bands {
+            let fp = integrate(&|s| collision_probability(s, bands, rows), 0.0, threshold);
+            let fn_ = integrate(
+                &|s| 1.0 - collision_probability(s, bands, rows),
+                threshold,
+                1.0,
+            );
+            if fp + fn_ < best_err {
+                best_err = fp + fn_;
+                best = (bands, rows);
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shingles_fold_case_and_punctuation() {
+        assert_eq!(
+            shingles("The Minister said, \"no.\"", 2),
+            shingles("the minister SAID no", 2)
+        );
+        assert_ne!(shingles("a b c", 2), shingles("b a c", 2));
+        assert_eq!(shingles("Émile Zola", 2), shingles("émile zola", 2));
+        assert_eq!(shingles("one", 3).len(), 1);
+        assert!(shingles(" ,. ", 3).is_empty());
+    }
+
+    #[test]
+    fn the_estimate_tracks_exact_jaccard() {
+        let words: Vec<String> = (0..400).map(|i| format!("w{i}")).collect();
+        let a = words.join(" ");
+        // Every 10th word changed.
+        let b: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i % 10 == 0 {
+                    format!("x{i}")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let (sa, sb) = (shingles(&a, 3), shingles(&b.join(" "), 3));
+        let exact = exact_jaccard(&sa, &sb);
+        let perms = Permutations::new(256);
+        let est = jaccard(&signature(&sa, &perms), &signature(&sb, &perms));
+        assert!((est - exact).abs() < 0.08, "estimate {est} exact {exact}");
+        assert_eq!(
+            jaccard(&signature(&sa, &perms), &signature(&sa, &perms)),
+            1.0
+        );
+    }
+
+    #[test]
+    fn containment_sees_an_excerpt() {
+        // A fifth of a document: Jaccard 0.2, containment 1.
+        assert!((containment(0.2, 100, 500) - 1.0).abs() < 1e-9);
+        assert!(containment(0.02, 500, 500) < 0.05);
+    }
+
+    #[test]
+    fn bands_follow_the_threshold() {
+        let (b, r) = optimal_bands(0.5, 128);
+        assert!(b * r <= 128);
+        // Documents well above the threshold nearly always collide, well below rarely.
+        assert!(collision_probability(0.7, b, r) > 0.95, "{b}x{r}");
+        assert!(collision_probability(0.2, b, r) < 0.2, "{b}x{r}");
+        let (b2, r2) = optimal_bands(0.8, 128);
+        assert!(r2 > r || b2 < b);
+    }
+}
