@@ -143,6 +143,9 @@ impl Default for NormalizerSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupSection {
+    pub exact_action: DupAction,
+    pub near_action: DupAction,
+    pub route_dir: PathBuf,
     pub near: bool,
     pub threshold: f64,
     pub containment: f64,
@@ -157,6 +160,9 @@ impl Default for DedupSection {
     fn default() -> Self {
         let d = newsflow_deduplicator::near::NearConfig::default();
         DedupSection {
+            exact_action: DupAction::Keep,
+            near_action: DupAction::Keep,
+            route_dir: PathBuf::new(),
             near: true,
             threshold: d.threshold,
             containment: d.containment,
@@ -169,7 +175,31 @@ impl Default for DedupSection {
     }
 }
 
+/// What happens to a duplicate record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DupAction {
+    Keep,
+    Drop,
+    Route,
+}
+
+impl From<DupAction> for newsflow_sink::Action {
+    fn from(a: DupAction) -> Self {
+        match a {
+            DupAction::Keep => newsflow_sink::Action::Keep,
+            DupAction::Drop => newsflow_sink::Action::Drop,
+            DupAction::Route => newsflow_sink::Action::Route,
+        }
+    }
+}
+
 impl DedupSection {
+    /// True when some duplicates go to `route_dir`.
+    pub fn routes(&self) -> bool {
+        self.exact_action == DupAction::Route || self.near_action == DupAction::Route
+    }
+
     /// The near-duplicate settings, or `None` when near duplicates are off.
     pub fn near_config(&self) -> Option<newsflow_deduplicator::near::NearConfig> {
         self.near.then(|| newsflow_deduplicator::near::NearConfig {
@@ -463,6 +493,15 @@ impl Config {
         }
         if !(16..=1024).contains(&d.permutations) {
             errs.push("[dedup] permutations: must be from 16 to 1024".into());
+        }
+        if d.routes() && d.route_dir.as_os_str().is_empty() {
+            errs.push(
+                "[dedup] route_dir: must be set when exact_action or near_action is \"route\""
+                    .into(),
+            );
+        }
+        if d.routes() && d.route_dir == self.sink.jsonl.dir {
+            errs.push("[dedup] route_dir: must differ from [sink.jsonl] dir".into());
         }
         if d.window_days == 0 {
             errs.push("[dedup] window_days: must be at least 1".into());

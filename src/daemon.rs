@@ -41,6 +41,8 @@ pub struct Resources {
     pub rules: Arc<RuleSet>,
     pub index: Arc<DedupIndex>,
     pub sink: JsonlSink,
+    /// Where routed duplicates go (`[dedup] route_dir`), when any are routed.
+    pub route: Option<JsonlSink>,
     pub learned: Option<LearnSetup>,
 }
 
@@ -78,6 +80,21 @@ impl Resources {
             fault_delay: Duration::from_millis(cfg.faults.sink_delay_ms),
             fault_fail_writes: cfg.faults.sink_fail_writes,
         })?;
+        let route = if cfg.dedup.routes() {
+            Some(
+                JsonlSink::open(JsonlConfig {
+                    dir: cfg.dedup.route_dir.clone(),
+                    batch_size: cfg.sink.jsonl.batch_size,
+                    batch_timeout: Duration::from_millis(cfg.sink.jsonl.batch_timeout_ms),
+                    max_file_bytes: cfg.sink.jsonl.max_file_bytes,
+                    fault_delay: Duration::ZERO,
+                    fault_fail_writes: 0,
+                })
+                .map_err(|e| format!("[dedup] route_dir: {e}"))?,
+            )
+        } else {
+            None
+        };
         let learned = if cfg.normalizer.learn {
             let lcfg = LearnConfig {
                 min_documents: cfg.normalizer.learn_min_documents,
@@ -100,6 +117,7 @@ impl Resources {
             rules: Arc::new(rules),
             index: Arc::new(index),
             sink,
+            route,
             learned,
         })
     }
@@ -111,7 +129,7 @@ impl Resources {
 /// sink skips what it already wrote.
 fn finish_already_committed(
     intake: &Intake,
-    sink_dir: &std::path::Path,
+    sink_dirs: &[std::path::PathBuf],
 ) -> Result<HashSet<String>, String> {
     let pending = intake.pending_claims();
     if pending.is_empty() {
@@ -126,12 +144,15 @@ fn finish_already_committed(
         })
         .min()
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut done = newsflow_sink::committed_ids(sink_dir, &ids, since).map_err(|e| {
-        format!(
-            "cannot read the output dir {} to recover: {e}",
-            sink_dir.display()
-        )
-    })?;
+    let mut done = HashSet::new();
+    for dir in sink_dirs {
+        done.extend(newsflow_sink::committed_ids(dir, &ids, since).map_err(|e| {
+            format!(
+                "cannot read the output dir {} to recover: {e}",
+                dir.display()
+            )
+        })?);
+    }
     let mut n = 0;
     for claim in pending.iter().filter(|c| done.contains(&c.id)) {
         match intake.finish(claim) {
@@ -192,12 +213,14 @@ pub async fn run(
         rules: _,
         index,
         mut sink,
+        route,
         learned,
     } = res;
     {
         let intake = intake.clone();
-        let dir = sink.dir().to_path_buf();
-        let written = tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dir))
+        let mut dirs = vec![sink.dir().to_path_buf()];
+        dirs.extend(route.as_ref().map(|r| r.dir().to_path_buf()));
+        let written = tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dirs))
             .await
             .map_err(|e| e.to_string())??;
         sink.skip_written(written);
@@ -286,7 +309,13 @@ pub async fn run(
         fail_tx.clone(),
     ));
     let enricher = tokio::spawn(newsflow_enricher::run(dedup_rx, enr_tx, live.enrich));
-    let sink = tokio::spawn(newsflow_sink::run(sink, enr_rx, done_tx, fail_tx));
+    let routing = newsflow_sink::Routing {
+        exact: cfg.dedup.exact_action.into(),
+        near: cfg.dedup.near_action.into(),
+    };
+    let sink = tokio::spawn(newsflow_sink::run(
+        sink, route, routing, enr_rx, done_tx, fail_tx,
+    ));
 
     finisher(&intake, done_rx, fail_rx, &counters).await;
 

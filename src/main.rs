@@ -3,6 +3,7 @@
 mod config;
 mod daemon;
 mod eval;
+mod eval_dedup;
 mod eval_extract;
 mod metrics_export;
 
@@ -58,6 +59,16 @@ enum Command {
         #[command(subcommand)]
         what: EvalWhat,
     },
+    /// The near-duplicate index of the state dir: records, clusters, largest
+    /// clusters. Run it while the daemon is stopped (the index is locked).
+    DedupStats {
+        /// Config file (default: config/newsflow.toml if present, else built-in defaults).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// How many of the largest clusters to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
     /// Validate the config and print the effective settings.
     CheckConfig {
         /// Config file (default: config/newsflow.toml if present, else built-in defaults).
@@ -79,6 +90,24 @@ enum EvalWhat {
         #[arg(long)]
         mistakes: bool,
         /// Config file whose rule packs to use (default: as for `run`).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// The deduplicator on a folder of documents (files in name order, as a
+    /// stream): LSH candidates against brute-force Jaccard, and with --truth
+    /// duplicate flags against known clusters (scripts/gen-syndicated.py).
+    Dedup {
+        dir: PathBuf,
+        /// truth.json with each file's cluster (default: DIR/truth.json if present).
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        /// Skip the all-pairs comparison above this many documents.
+        #[arg(long, default_value_t = 5000)]
+        brute_force_limit: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Config file whose [dedup] settings and rule packs to use (default: as for `run`).
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
@@ -151,11 +180,64 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Eval {
+        what:
+            EvalWhat::Dedup {
+                dir,
+                truth,
+                brute_force_limit,
+                json,
+                config,
+            },
+    } = &cli.command
+    {
+        let cfg = match Config::load(config.as_deref()) {
+            Ok(l) => l.config,
+            Err(e) => {
+                eprintln!("newsflow: invalid configuration:\n{e}");
+                return ExitCode::from(2);
+            }
+        };
+        let rules = match rules_from(config.as_deref()) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let near = cfg.dedup.near_config().unwrap_or_default();
+        let truth = truth
+            .clone()
+            .or_else(|| Some(dir.join("truth.json")).filter(|p| p.exists()));
+        return match eval_dedup::run(dir, truth.as_deref(), &rules, near, *brute_force_limit) {
+            Ok(r) if *json => {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print!("{}", r.to_text());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("newsflow: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::DedupStats { config, top } = &cli.command {
+        let cfg = match Config::load(config.as_deref()) {
+            Ok(l) => l.config,
+            Err(e) => {
+                eprintln!("newsflow: invalid configuration:\n{e}");
+                return ExitCode::from(2);
+            }
+        };
+        return dedup_stats(&cfg, *top);
+    }
     let (path, mode) = match &cli.command {
         Command::Run { config } => (config.clone(), Some(false)),
         Command::Once { config } => (config.clone(), Some(true)),
         Command::CheckConfig { config } => (config.clone(), None),
-        Command::Eval { .. } | Command::Explain { .. } => unreachable!("handled above"),
+        Command::Eval { .. } | Command::Explain { .. } | Command::DedupStats { .. } => {
+            unreachable!("handled above")
+        }
     };
     let loaded = match Config::load(path.as_deref()) {
         Ok(l) => l,
@@ -851,4 +933,44 @@ fn progress_bar(res: &daemon::Resources) -> indicatif::ProgressBar {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar
+}
+
+/// `newsflow dedup-stats`: what the near-duplicate index holds.
+fn dedup_stats(cfg: &Config, top: usize) -> ExitCode {
+    if !cfg.state.dir.join("dedup.redb").exists() {
+        eprintln!(
+            "newsflow: no dedup index in {} ([state] dir); it is created by the first run",
+            cfg.state.dir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let index = match newsflow_deduplicator::DedupIndex::open(&cfg.state.dir, None) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("newsflow: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let exact = index.len().unwrap_or(0);
+    match index.near_stats(top) {
+        Ok(s) => {
+            println!("exact index: {exact} distinct bodies");
+            println!(
+                "near index: {} records ({} near duplicates), {} clusters, {} of them with 2 records or more, {:.0} bytes stored per record",
+                s.documents,
+                s.near_duplicates,
+                s.clusters,
+                s.multi_clusters,
+                s.bytes as f64 / s.documents.max(1) as f64
+            );
+            for (id, n) in &s.largest {
+                println!("  {n:>6} records  cluster {id}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("newsflow: cannot read the dedup index: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

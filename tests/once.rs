@@ -213,21 +213,8 @@ fn a_reworked_copy_of_a_seed_is_a_near_duplicate_and_the_seeds_are_not() {
         .as_str()
         .unwrap()
         .to_string();
-    let text = String::from_utf8(bytes).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines[0] = "Cookies help us deliver our services. By using our services, you agree.".into();
-    lines[2] = "Blinken says Russia, not NATO, threatens peace in Europe".into();
-    let mut edited = 0;
-    for l in lines.iter_mut().skip(3) {
-        if edited < 2 && l.split_whitespace().count() > 25 {
-            *l = l
-                .replacen(" the ", " this ", 2)
-                .replacen(" said", " stated", 1);
-            edited += 1;
-        }
-    }
-    assert_eq!(edited, 2);
-    ws.drop_file("reworked.txt", lines.join("\n").as_bytes());
+    let reworked = rework(&bytes);
+    ws.drop_file("reworked.txt", &reworked);
     let out = ws.once();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("1 records, 1 duplicates"), "{stdout}");
@@ -242,4 +229,70 @@ fn a_reworked_copy_of_a_seed_is_a_near_duplicate_and_the_seeds_are_not() {
         assert_eq!(r["dedup"]["status"], "unique", "{name}");
         assert_eq!(r["dedup"]["cluster_id"], r["id"], "{name}");
     }
+}
+
+/// A seed as another outlet would run it: another banner and headline, two long
+/// sentences edited.
+fn rework(seed: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(seed.to_vec()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[0] = "Cookies help us deliver our services. By using our services, you agree.".into();
+    lines[2] = "Blinken says Russia, not NATO, threatens peace in Europe".into();
+    let mut edited = 0;
+    for l in lines.iter_mut().skip(3) {
+        if edited < 2 && l.split_whitespace().count() > 25 {
+            *l = l
+                .replacen(" the ", " this ", 2)
+                .replacen(" said", " stated", 1);
+            edited += 1;
+        }
+    }
+    assert_eq!(edited, 2);
+    lines.join("\n").into_bytes()
+}
+
+#[test]
+fn duplicates_can_be_dropped_or_routed_to_their_own_output() {
+    let ws = Workspace::new();
+    let routed = ws.path("routed");
+    let mut cfg = std::fs::read_to_string(ws.config()).unwrap();
+    cfg += &format!(
+        "\n[dedup]\nexact_action = \"route\"\nnear_action = \"drop\"\nroute_dir = \"{}\"\n",
+        routed.display()
+    );
+    std::fs::write(ws.config(), cfg).unwrap();
+    let seeds = seeds();
+    for (name, bytes) in &seeds {
+        ws.drop_file(name, bytes);
+    }
+    ws.once();
+    ws.drop_file("copy.txt", &seeds[1].1);
+    ws.drop_file("reworked.txt", &rework(&seeds[0].1));
+    let out = ws.once();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 files"), "{stdout}");
+    // The main output holds the five originals only.
+    let main: Vec<String> = ws
+        .records()
+        .iter()
+        .map(|r| r["source"]["file_name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(main.len(), 5, "{main:?}");
+    assert!(!main.iter().any(|n| n == "copy.txt" || n == "reworked.txt"));
+    // The exact copy is in the route dir, marked.
+    let files: Vec<_> = std::fs::read_dir(&routed).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(files[0].path()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["source"]["file_name"], "copy.txt");
+    assert_eq!(lines[0]["dedup"]["status"], "exact_duplicate");
+    // Both files are archived: a dropped duplicate is an outcome, not an error.
+    let archived = ws.files_in("archive");
+    assert!(archived.contains(&"copy.txt".to_string()));
+    assert!(archived.contains(&"reworked.txt".to_string()));
+    assert!(ws.files_in("quarantine").is_empty());
 }

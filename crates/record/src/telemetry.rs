@@ -20,6 +20,7 @@ pub const SINK_ERRORS: &str = "newsflow_sink_errors_total";
 pub const DEDUP_DECISIONS: &str = "newsflow_dedup_decisions_total";
 pub const DEDUP_INDEX_DOCUMENTS: &str = "newsflow_dedup_index_documents";
 pub const DEDUP_EVICTED: &str = "newsflow_dedup_evicted_total";
+pub const DEDUP_DROPPED: &str = "newsflow_dedup_dropped_total";
 pub const BOILERPLATE_LINES: &str = "newsflow_boilerplate_lines_removed_total";
 pub const END_TO_END_SECONDS: &str = "newsflow_end_to_end_latency_seconds";
 pub const BUILD_INFO: &str = "newsflow_build_info";
@@ -66,6 +67,18 @@ pub fn describe() {
     describe_counter!(SINK_BATCHES, "Batches the sink committed.");
     describe_counter!(SINK_ERRORS, "Sink write failures (each retried).");
     describe_counter!(DEDUP_DECISIONS, "Deduplicator decisions, by status.");
+    describe_gauge!(
+        DEDUP_INDEX_DOCUMENTS,
+        "Records in the near-duplicate index."
+    );
+    describe_counter!(
+        DEDUP_EVICTED,
+        "Records that left the near-duplicate index (window or cap)."
+    );
+    describe_counter!(
+        DEDUP_DROPPED,
+        "Duplicates not written ([dedup] exact_action/near_action = \"drop\"), by status."
+    );
     describe_counter!(
         BOILERPLATE_LINES,
         "Boilerplate lines removed, by kind and rule."

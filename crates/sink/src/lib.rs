@@ -235,11 +235,78 @@ pub fn committed_ids(
     Ok(found)
 }
 
+/// What the sink does with a duplicate (`[dedup] exact_action`, `near_action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Action {
+    /// Written like any record, marked by its `dedup` fields.
+    #[default]
+    Keep,
+    /// Not written; counted in `newsflow_dedup_dropped_total` and logged.
+    Drop,
+    /// Written to the route sink (`[dedup] route_dir`) instead of the main output.
+    Route,
+}
+
+/// The action for each duplicate status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Routing {
+    pub exact: Action,
+    pub near: Action,
+}
+
+impl Routing {
+    fn action(&self, status: DedupStatus) -> Action {
+        match status {
+            DedupStatus::Unique => Action::Keep,
+            DedupStatus::ExactDuplicate => self.exact,
+            DedupStatus::NearDuplicate => self.near,
+        }
+    }
+}
+
+/// Writes `buf` to `sink` durably, retrying with backoff until it succeeds.
+async fn write_durably(mut sink: JsonlSink, buf: Vec<u8>, records: u64) -> (JsonlSink, Vec<u8>) {
+    let mut buf = buf;
+    let mut backoff = Duration::from_millis(100);
+    // A batch of replays, drops and failed items only has nothing to write.
+    while !buf.is_empty() {
+        let res = tokio::task::spawn_blocking({
+            let buf = std::mem::take(&mut buf);
+            move || {
+                let r = sink.write_batch(&buf);
+                (sink, buf, r)
+            }
+        })
+        .await
+        .expect("the sink write does not panic; a panic here is a bug to report");
+        sink = res.0;
+        buf = res.1;
+        match res.2 {
+            Ok(path) => {
+                tracing::debug!(file = %path.display(), records, "batch committed");
+                break;
+            }
+            Err(e) => {
+                metrics::counter!(telemetry::SINK_ERRORS, "kind" => format!("{:?}", e.kind()))
+                    .increment(1);
+                tracing::error!(dir = %sink.dir().display(), records, error = %e, retry_in_ms = backoff.as_millis() as u64,
+                    "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    (sink, buf)
+}
+
 /// Batches items, writes them, and sends each committed batch's claims on `committed`.
 /// A failed write is retried with backoff until it succeeds: nothing is dropped, and
-/// upstream stages stop (bounded channels) while the sink cannot write.
+/// upstream stages stop (bounded channels) while the sink cannot write. Duplicates
+/// are kept, dropped or routed to `route` as `routing` says.
 pub async fn run(
     mut sink: JsonlSink,
+    mut route: Option<JsonlSink>,
+    routing: Routing,
     rx: async_channel::Receiver<Item>,
     committed: async_channel::Sender<Vec<Committed>>,
     failed: async_channel::Sender<Failed>,
@@ -257,20 +324,41 @@ pub async fn run(
         let started = Instant::now();
         let processed_at = rfc3339(OffsetDateTime::now_utc());
         let mut buf = Vec::with_capacity(items.len() * 4096);
+        let mut routed = Vec::new();
         let mut claims = Vec::with_capacity(items.len());
-        let mut lines = 0u64;
+        let (mut lines, mut routed_lines) = (0u64, 0u64);
         for mut item in items {
             telemetry::item_in(Stage::Sink);
             let mut ids = Vec::with_capacity(item.records.len());
             let mut duplicates = 0;
             for (pos, mut record) in item.records.into_iter().enumerate() {
-                if sink.written.remove(&record.id) {
+                let status = record.dedup.status;
+                let action = match routing.action(status) {
+                    Action::Route if route.is_none() => Action::Keep,
+                    a => a,
+                };
+                let already = sink.written.remove(&record.id)
+                    || route.as_mut().is_some_and(|r| r.written.remove(&record.id));
+                if already {
                     tracing::info!(file = %item.claim.rel_path, id = %record.id, "record already written before the last stop; not written again");
+                } else if action == Action::Drop {
+                    metrics::counter!(telemetry::DEDUP_DROPPED, "status" => status.as_str())
+                        .increment(1);
+                    tracing::info!(file = %item.claim.rel_path, id = %record.id, status = status.as_str(),
+                        duplicate_of = record.dedup.duplicate_of.as_deref().unwrap_or(""),
+                        "duplicate not written ([dedup] action = \"drop\")");
+                    duplicates += 1;
+                    continue;
                 } else {
                     record.pipeline.processed_at = processed_at.clone();
-                    let at = buf.len();
-                    if let Err(e) = serde_json::to_writer(&mut buf, &record) {
-                        buf.truncate(at);
+                    let out = if action == Action::Route {
+                        &mut routed
+                    } else {
+                        &mut buf
+                    };
+                    let at = out.len();
+                    if let Err(e) = serde_json::to_writer(&mut *out, &record) {
+                        out.truncate(at);
                         let error = StageError::new(
                             Stage::Sink,
                             Reason::Unserializable,
@@ -280,10 +368,14 @@ pub async fn run(
                         item.failures.push(ItemFailure::new(n, record.id, error));
                         continue;
                     }
-                    buf.push(b'\n');
-                    lines += 1;
+                    out.push(b'\n');
+                    if action == Action::Route {
+                        routed_lines += 1;
+                    } else {
+                        lines += 1;
+                    }
                 }
-                if record.dedup.status != DedupStatus::Unique {
+                if status != DedupStatus::Unique {
                     duplicates += 1;
                 }
                 ids.push(record.id);
@@ -318,41 +410,17 @@ pub async fn run(
         if !sink.cfg.fault_delay.is_zero() {
             tokio::time::sleep(sink.cfg.fault_delay).await;
         }
-        let mut backoff = Duration::from_millis(100);
-        // A batch of replays and failed items only has nothing to write.
-        while !buf.is_empty() {
-            let res = tokio::task::spawn_blocking({
-                let buf = std::mem::take(&mut buf);
-                move || {
-                    let r = sink.write_batch(&buf);
-                    (sink, buf, r)
-                }
-            })
-            .await
-            .expect("the sink write does not panic; a panic here is a bug to report");
-            sink = res.0;
-            buf = res.1;
-            match res.2 {
-                Ok(path) => {
-                    tracing::debug!(file = %path.display(), records = lines, "batch committed");
-                    break;
-                }
-                Err(e) => {
-                    metrics::counter!(telemetry::SINK_ERRORS, "kind" => format!("{:?}", e.kind()))
-                        .increment(1);
-                    tracing::error!(dir = %sink.dir().display(), records = lines, error = %e, retry_in_ms = backoff.as_millis() as u64,
-                        "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-            }
+        (sink, _) = write_durably(sink, buf, lines).await;
+        if let Some(r) = route.take() {
+            let (r, _) = write_durably(r, routed, routed_lines).await;
+            route = Some(r);
         }
         let per_item = started.elapsed() / claims.len() as u32;
         for _ in &claims {
             telemetry::item_out(Stage::Sink, per_item);
         }
-        metrics::counter!(telemetry::RECORDS_WRITTEN).increment(lines);
-        if lines > 0 {
+        metrics::counter!(telemetry::RECORDS_WRITTEN).increment(lines + routed_lines);
+        if lines + routed_lines > 0 {
             metrics::counter!(telemetry::SINK_BATCHES).increment(1);
         }
         if committed.send(claims).await.is_err() {
