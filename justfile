@@ -21,6 +21,15 @@ bench DOCS="10000":
 bench-extract GOLD SCORER="":
     scripts/bench-extract.sh {{GOLD}} {{SCORER}}
 
+# Deduplicator speed and memory with a large index: just bench-dedup 1000000 20000
+bench-dedup PREFILL="1000000" DOCS="20000":
+    cargo bench -p newsflow-deduplicator --bench throughput -- {{PREFILL}} {{DOCS}}
+
+# Near-duplicate quality on generated syndication: just eval-dedup ../shared/corpus/readability-dev 20000
+eval-dedup SOURCES DOCS="20000":
+    scripts/gen-syndicated.py --sources tests/fixtures/seeds {{SOURCES}} --out var/gen-dedup --docs {{DOCS}} --seed 7
+    cargo run --release -- eval dedup var/gen-dedup
+
 lint:
     cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -951,10 +951,10 @@ fn dedup_stats(cfg: &Config, top: usize) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let exact = index.len().unwrap_or(0);
+    let exact = index.len();
     match index.near_stats(top) {
         Ok(s) => {
-            println!("exact index: {exact} distinct bodies");
+            println!("index: {exact} records (exact duplicates are not indexed)");
             println!(
                 "near index: {} records ({} near duplicates), {} clusters, {} of them with 2 records or more, {:.0} bytes stored per record",
                 s.documents,

@@ -1,25 +1,22 @@
 //! The deduplicator stage: exact duplicates by a hash of the normalized body, and
 //! near duplicates by MinHash LSH, with an index that persists across restarts.
 //!
-//! [`body_key`], [`decide`] and [`minhash`] are the pure core; [`DedupIndex`]
-//! keeps both indexes in redb (an embedded, crash-safe B-tree store) under the
-//! state dir, with the near index's LSH buckets in memory ([`near`]); [`run`]
+//! [`body_key`] and [`minhash`] are the pure core; [`DedupIndex`] keeps the
+//! indexed records in redb (an embedded, crash-safe B-tree store) under the
+//! state dir, with the exact keys and LSH buckets in memory ([`near`]); [`run`]
 //! moves items in batches, one index transaction per batch.
 
 pub mod minhash;
 pub mod near;
 
-use near::{NearConfig, NearState};
+use near::{NearConfig, State};
 use newsflow_record::telemetry;
 use newsflow_record::{Dedup, DedupStatus, Failed, Item, Reason, Stage, StageError};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-/// body key (SHA-256 of the folded body) -> id of the first record with that body.
-const EXACT: TableDefinition<&[u8], &str> = TableDefinition::new("exact_v1");
 
 /// Page cache of the index.
 const CACHE_BYTES: usize = 16 * 1024 * 1024;
@@ -30,32 +27,46 @@ const BATCH: usize = 256;
 /// The key of a body: SHA-256 over its words joined by single spaces, so that line
 /// endings and spacing do not make two copies of one text differ.
 pub fn body_key(body: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for (i, w) in body.split_whitespace().enumerate() {
-        if i > 0 {
-            h.update(b" ");
+    // One digest over a folded copy, compacted in place: hashing or copying word
+    // by word cost more in calls than the hashing itself. The folding is exactly
+    // `split_whitespace` + `join(" ")`, so keys stay stable.
+    let mut buf = body.as_bytes().to_vec();
+    let (mut r, mut w) = (0usize, 0usize);
+    let mut gap = false;
+    while r < buf.len() {
+        let b = buf[r];
+        let len = if b < 0x80 {
+            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+                gap = true;
+                r += 1;
+                continue;
+            }
+            1
+        } else {
+            let c = body[r..].chars().next().unwrap_or('x');
+            if c.is_whitespace() {
+                gap = true;
+                r += c.len_utf8();
+                continue;
+            }
+            c.len_utf8()
+        };
+        // A skipped gap means w < r, so the space never overwrites unread bytes.
+        if gap && w > 0 {
+            buf[w] = b' ';
+            w += 1;
         }
-        h.update(w.as_bytes());
+        gap = false;
+        if len == 1 {
+            buf[w] = b;
+        } else {
+            buf.copy_within(r..r + len, w);
+        }
+        w += len;
+        r += len;
     }
-    h.finalize().into()
-}
-
-/// The exact decision for record `id` given the first record already indexed
-/// under its key. A record that finds itself (a claim replayed after a crash) is
-/// unique.
-pub fn decide(first: Option<&str>, id: &str) -> Dedup {
-    match first {
-        Some(first) if first != id => Dedup {
-            status: DedupStatus::ExactDuplicate,
-            duplicate_of: Some(first.to_string()),
-            similarity: Some(1.0),
-            cluster_id: Some(first.to_string()),
-        },
-        _ => Dedup {
-            cluster_id: Some(id.to_string()),
-            ..Dedup::default()
-        },
-    }
+    buf.truncate(w);
+    Sha256::digest(&buf).into()
 }
 
 /// One record to decide.
@@ -71,17 +82,21 @@ pub struct Entry<'a> {
 /// The persistent duplicate index: exact, and near when configured.
 pub struct DedupIndex {
     db: Database,
-    near: Option<Mutex<NearState>>,
+    state: Mutex<State>,
 }
 
 impl DedupIndex {
     /// Opens (or creates) `<state>/dedup.redb`. Only one process may hold it.
-    /// With `near`, the near-duplicate buckets are rebuilt from the stored
-    /// signatures.
+    /// With `near` (else exact duplicates only), near duplicates are found too.
+    /// The in-memory maps are rebuilt from the stored records.
     pub fn open(state_dir: &Path, near: Option<NearConfig>) -> Result<DedupIndex, String> {
+        let cfg = near.unwrap_or(NearConfig {
+            near: false,
+            ..NearConfig::default()
+        });
         let path = state_dir.join("dedup.redb");
         // redb's default page cache is sized for databases, not for a daemon with a
-        // memory bound; the index's hot set is small.
+        // memory bound; inserts append and the hot set is small.
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(&path)
@@ -94,106 +109,66 @@ impl DedupIndex {
         })?;
         let fail = |e: redb::Error| format!("cannot read the dedup index {}: {e}", path.display());
         let tx = db.begin_write().map_err(|e| fail(e.into()))?;
-        tx.open_table(EXACT).map_err(|e| fail(e.into()))?;
-        let near = match near {
-            Some(cfg) => Some(Mutex::new(NearState::open(cfg, &tx).map_err(fail)?)),
-            None => None,
-        };
+        let state = State::open(cfg, &tx).map_err(fail)?;
         tx.commit().map_err(|e| fail(e.into()))?;
-        Ok(DedupIndex { db, near })
+        Ok(DedupIndex {
+            db,
+            state: Mutex::new(state),
+        })
     }
 
     /// Decides a batch in one durable transaction, in order: a later record with
-    /// the body of an earlier one in the same batch is its duplicate. Exact
-    /// duplicates are not added to the near index (they would add nothing).
+    /// the body of an earlier one in the same batch is its duplicate.
     pub fn decide_batch(&self, batch: &[Entry]) -> Result<Vec<Dedup>, redb::Error> {
         let tx = self.db.begin_write()?;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = Vec::with_capacity(batch.len());
-        let mut near = self
-            .near
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
-        {
-            let mut table = tx.open_table(EXACT)?;
-            for e in batch {
-                let first = table.get(e.key.as_slice())?.map(|v| v.value().to_string());
-                if first.is_none() {
-                    table.insert(e.key.as_slice(), e.id)?;
-                }
-                let mut d = decide(first.as_deref(), e.id);
-                if let Some(near) = near.as_deref_mut() {
-                    match d.status {
-                        DedupStatus::ExactDuplicate => {
-                            let first = d.duplicate_of.clone().unwrap_or_default();
-                            // The cluster of the original; its earliest record is the duplicate_of.
-                            if let Some(cluster) = near.cluster_of(&tx, &first)? {
-                                d.duplicate_of = Some(cluster.clone());
-                                d.cluster_id = Some(cluster);
-                            }
-                        }
-                        _ => d = near.decide(&tx, e.id, e.body, e.received)?,
-                    }
-                }
-                out.push(d);
-            }
+        for e in batch {
+            out.push(state.decide(&tx, e.key, e.id, e.body, e.received)?);
         }
-        if let Some(near) = near.as_deref_mut() {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let evicted = near.evict(&tx, now)?;
-            if evicted > 0 {
-                metrics::counter!(telemetry::DEDUP_EVICTED).increment(evicted);
-            }
-            metrics::gauge!(telemetry::DEDUP_INDEX_DOCUMENTS).set(near.documents() as f64);
+        let evicted = state.evict(&tx, near::now_secs())?;
+        if evicted > 0 {
+            metrics::counter!(telemetry::DEDUP_EVICTED).increment(evicted);
         }
+        metrics::gauge!(telemetry::DEDUP_INDEX_DOCUMENTS).set(state.documents() as f64);
         tx.commit()?;
         Ok(out)
     }
 
-    /// Number of distinct bodies in the exact index.
-    pub fn len(&self) -> Result<u64, redb::Error> {
-        use redb::ReadableTableMetadata;
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(EXACT)?.len()?)
+    /// Records in the index.
+    pub fn len(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .documents()
     }
 
-    pub fn is_empty(&self) -> Result<bool, redb::Error> {
-        Ok(self.len()? == 0)
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
-    /// Records in the near index, and its clusters by size (largest first, at
-    /// most `top`), for `newsflow dedup-stats`.
+    /// Records in the index, and clusters by size (largest first, at most `top`),
+    /// for `newsflow dedup-stats`.
     pub fn near_stats(&self, top: usize) -> Result<NearStats, redb::Error> {
         let tx = self.db.begin_read()?;
         let mut stats = NearStats::default();
         let Ok(docs) = tx.open_table(near::DOCS) else {
             return Ok(stats);
         };
-        let mut clusters: std::collections::HashMap<String, (u64, Option<String>)> =
-            Default::default();
+        let mut clusters: std::collections::HashMap<String, u64> = Default::default();
         for entry in docs.iter()? {
             let (_, v) = entry?;
-            if let Some(doc) = near::NearDoc::decode(v.value()) {
+            if let Some(doc) = near::Doc::decode(v.value()) {
                 stats.documents += 1;
                 stats.bytes += v.value().len() as u64;
-                let c = clusters.entry(doc.cluster.clone()).or_default();
-                c.0 += 1;
+                *clusters.entry(doc.cluster.clone()).or_default() += 1;
                 if doc.status == DedupStatus::NearDuplicate {
                     stats.near_duplicates += 1;
-                }
-                if doc.id == doc.cluster {
-                    c.1 = Some(doc.id);
                 }
             }
         }
         stats.clusters = clusters.len() as u64;
-        let mut sizes: Vec<(String, u64)> = clusters
-            .into_iter()
-            .filter(|(_, (n, _))| *n > 1)
-            .map(|(id, (n, _))| (id, n))
-            .collect();
+        let mut sizes: Vec<(String, u64)> = clusters.into_iter().filter(|(_, n)| *n > 1).collect();
         stats.multi_clusters = sizes.len() as u64;
         sizes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         sizes.truncate(top);
@@ -213,7 +188,7 @@ pub struct NearStats {
     pub multi_clusters: u64,
     /// (cluster id, records), largest first.
     pub largest: Vec<(String, u64)>,
-    /// Bytes of stored signatures and ids.
+    /// Bytes of stored records (signatures, ids, decisions).
     pub bytes: u64,
 }
 
@@ -320,6 +295,17 @@ mod tests {
     fn whitespace_does_not_split_a_body() {
         assert_eq!(body_key("a b\n\nc"), body_key("a  b\r\n\r\nc "));
         assert_ne!(body_key("a b c"), body_key("a b d"));
+        // The same key as the folding the index was first built with.
+        for body in [
+            "  Grüße\u{a0}aus\u{2028}Köln\x0b\x0cja ",
+            "x",
+            "",
+            "\u{3000}東京 都",
+        ] {
+            let joined = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let want: [u8; 32] = Sha256::digest(joined.as_bytes()).into();
+            assert_eq!(body_key(body), want, "{body:?}");
+        }
     }
 
     #[test]
@@ -342,7 +328,7 @@ mod tests {
             assert_eq!(d[2].status, DedupStatus::Unique);
         }
         let idx = DedupIndex::open(t.path(), None).unwrap();
-        assert_eq!(idx.len().unwrap(), 2);
+        assert_eq!(idx.len(), 2);
         let d = idx
             .decide_batch(&[entry("one story", "a"), entry("one story", "z")])
             .unwrap();
@@ -446,5 +432,24 @@ mod tests {
         idx.decide_batch(&[old]).unwrap();
         let stats = idx.near_stats(1).unwrap();
         assert_eq!(stats.documents, 3, "{stats:?}");
+    }
+
+    #[test]
+    fn an_exact_index_of_the_earlier_version_is_carried_over() {
+        let t = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(t.path().join("dedup.redb")).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(near::EXACT_V1)
+                .unwrap()
+                .insert(body_key("an old story").as_slice(), "old-id")
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let idx = DedupIndex::open(t.path(), Some(NearConfig::default())).unwrap();
+        assert_eq!(idx.len(), 1);
+        let d = idx.decide_batch(&[entry("an old story", "new")]).unwrap();
+        assert_eq!(d[0].status, DedupStatus::ExactDuplicate);
+        assert_eq!(d[0].duplicate_of.as_deref(), Some("old-id"));
     }
 }

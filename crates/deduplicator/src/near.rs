@@ -1,27 +1,32 @@
-//! The near-duplicate index: MinHash signatures persisted in redb, LSH band
-//! buckets in memory, a retention window and a hard cap.
+//! The duplicate index: one redb table of indexed records, and two maps in
+//! memory rebuilt from it at open (exact body keys, LSH band buckets).
 //!
-//! Layout (all in `<state>/dedup.redb`, written in the same transaction as the
-//! exact index, so one batch is decided and made durable at once):
-//! - `near_docs_v1`: slot (insertion order) → encoded [`NearDoc`];
-//! - `near_ids_v1`: record id → slot, to find a replayed record;
-//! - `near_meta_v1`: the shingle settings the signatures were made with.
+//! Layout (`<state>/dedup.redb`):
+//! - `docs_v2`: slot (insertion order) → encoded [`Doc`]: body key, id, time,
+//!   signature, cluster and decision. Slots only grow, so inserts append to the
+//!   B-tree and evictions cut its front: no random writes, whatever the size.
+//! - `meta_v2`: the shingle settings the signatures were made with.
 //!
-//! The band buckets (band key → earliest slot) are rebuilt from the signatures at
-//! open: 8 + 8 bytes per band per document in memory, nothing else.
+//! Memory per indexed record: the exact map (16-byte key prefix → slot) and one
+//! bucket per LSH band (32-bit band key → 32-bit slot; a rare key collision only
+//! adds a candidate, which verification rejects): about 350 bytes with 37 bands.
+//! Exact duplicates are not indexed (they would add nothing).
 
 use crate::minhash::{self, Params, Permutations};
 use newsflow_record::{Dedup, DedupStatus};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use std::collections::HashMap;
 
-pub(crate) const DOCS: TableDefinition<u64, &[u8]> = TableDefinition::new("near_docs_v1");
-pub(crate) const IDS: TableDefinition<&str, u64> = TableDefinition::new("near_ids_v1");
-pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("near_meta_v1");
+pub(crate) const DOCS: TableDefinition<u64, &[u8]> = TableDefinition::new("docs_v2");
+pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta_v2");
+/// The exact index of earlier versions (body key → first id), migrated at open.
+pub(crate) const EXACT_V1: TableDefinition<&[u8], &str> = TableDefinition::new("exact_v1");
 
 /// Settings from `[dedup]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NearConfig {
+    /// Near duplicates too (else exact only).
+    pub near: bool,
     pub shingle_words: usize,
     pub permutations: usize,
     /// Estimated Jaccard at or above which a record is a near duplicate.
@@ -43,6 +48,7 @@ pub struct NearConfig {
 impl Default for NearConfig {
     fn default() -> Self {
         NearConfig {
+            near: true,
             shingle_words: 3,
             permutations: 128,
             threshold: 0.5,
@@ -50,17 +56,19 @@ impl Default for NearConfig {
             min_containment_shingles: 40,
             lsh_threshold: 0.3,
             window_secs: 30 * 86_400,
-            max_entries: 2_000_000,
+            max_entries: 1_000_000,
         }
     }
 }
 
 /// One indexed record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NearDoc {
+pub struct Doc {
+    pub key: [u8; 32],
     pub id: String,
     pub received: u64,
     pub shingles: u32,
+    /// Empty when near duplicates are off.
     pub sig: Vec<u32>,
     pub cluster: String,
     pub status: DedupStatus,
@@ -70,10 +78,11 @@ pub struct NearDoc {
 
 // A fixed little-endian layout: redb stores bytes, and this record is small and
 // read on every candidate; a serde format would add a dependency for ten fields.
-impl NearDoc {
+impl Doc {
     pub fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(32 + 4 * self.sig.len() + 3 * self.id.len());
-        b.push(1u8);
+        let mut b = Vec::with_capacity(64 + 4 * self.sig.len() + 3 * self.id.len());
+        b.push(2u8);
+        b.extend_from_slice(&self.key);
         b.extend_from_slice(&self.received.to_le_bytes());
         b.extend_from_slice(&self.shingles.to_le_bytes());
         b.push(match self.status {
@@ -97,16 +106,17 @@ impl NearDoc {
         b
     }
 
-    pub fn decode(b: &[u8]) -> Option<NearDoc> {
+    pub fn decode(b: &[u8]) -> Option<Doc> {
         let mut at = 0usize;
         let mut take = |n: usize| {
             let s = b.get(at..at + n)?;
             at += n;
             Some(s)
         };
-        if take(1)? != [1] {
+        if take(1)? != [2] {
             return None;
         }
+        let key: [u8; 32] = take(32)?.try_into().ok()?;
         let received = u64::from_le_bytes(take(8)?.try_into().ok()?);
         let shingles = u32::from_le_bytes(take(4)?.try_into().ok()?);
         let status = match take(1)?[0] {
@@ -118,7 +128,7 @@ impl NearDoc {
         let n = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
         let sig = take(4 * n)?
             .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         let mut text = || -> Option<String> {
             let len = u16::from_le_bytes(take(2)?.try_into().ok()?) as usize;
@@ -127,7 +137,8 @@ impl NearDoc {
         let id = text()?;
         let cluster = text()?;
         let dup = text()?;
-        Some(NearDoc {
+        Some(Doc {
+            key,
             id,
             received,
             shingles,
@@ -143,19 +154,22 @@ impl NearDoc {
         Dedup {
             status: self.status,
             duplicate_of: self.duplicate_of.clone(),
-            similarity: (self.status != DedupStatus::Unique).then_some(self.similarity as f64),
+            similarity: (self.status != DedupStatus::Unique)
+                .then_some((self.similarity as f64 * 1000.0).round() / 1000.0),
             cluster_id: Some(self.cluster.clone()),
         }
     }
 }
 
 /// The in-memory half of the index.
-pub struct NearState {
+pub struct State {
     pub cfg: NearConfig,
     pub params: Params,
     perms: Permutations,
-    /// Band key → earliest slot with that band.
-    buckets: HashMap<u64, u64>,
+    /// First 16 bytes of a body key → slot of the record indexed with it.
+    exact: HashMap<[u8; 16], u32>,
+    /// Band key → earliest slot with that band, both cut to 32 bits.
+    buckets: HashMap<u32, u32>,
     next_slot: u64,
     count: u64,
 }
@@ -169,45 +183,115 @@ fn settings_key(cfg: &NearConfig) -> String {
     )
 }
 
-impl NearState {
-    /// Loads the signatures from `tx` and rebuilds the buckets. Signatures made
-    /// with other shingle settings are dropped (with a warning): they cannot be
-    /// compared with new ones.
-    pub fn open(cfg: NearConfig, tx: &WriteTransaction) -> Result<NearState, redb::Error> {
+fn prefix(key: &[u8; 32]) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p.copy_from_slice(&key[..16]);
+    p
+}
+
+impl State {
+    /// Loads the records from `tx` and rebuilds the maps. Signatures made with
+    /// other shingle settings are dropped (with a warning): they cannot be
+    /// compared with new ones; the exact keys stay.
+    pub fn open(cfg: NearConfig, tx: &WriteTransaction) -> Result<State, redb::Error> {
         let params = Params::new(cfg.shingle_words, cfg.permutations, cfg.lsh_threshold);
-        let key = settings_key(&cfg);
-        {
-            let mut meta = tx.open_table(META)?;
-            let stored = meta.get("settings")?.map(|v| v.value().to_string());
-            if stored.as_deref().is_some_and(|s| s != key) {
-                tracing::warn!(was = stored.as_deref().unwrap_or(""), now = %key,
-                    "the near-duplicate settings changed; the near-duplicate index starts empty (exact duplicates are still found)");
-                tx.delete_table(DOCS)?;
-                tx.delete_table(IDS)?;
-            }
-            meta.insert("settings", key.as_str())?;
-        }
-        let docs = tx.open_table(DOCS)?;
-        tx.open_table(IDS)?;
-        let mut state = NearState {
+        let mut state = State {
             cfg,
             params,
             perms: Permutations::new(cfg.permutations),
-            buckets: HashMap::with_capacity(docs.len()? as usize * params.bands),
+            exact: HashMap::new(),
+            buckets: HashMap::new(),
             next_slot: 0,
-            count: docs.len()?,
+            count: 0,
         };
+        let key = settings_key(&cfg);
+        let stored = {
+            let mut meta = tx.open_table(META)?;
+            let stored = meta.get("settings")?.map(|v| v.value().to_string());
+            if cfg.near {
+                meta.insert("settings", key.as_str())?;
+            }
+            stored
+        };
+        let drop_signatures = cfg.near && stored.as_deref().is_some_and(|s| s != key);
+        if drop_signatures {
+            tracing::warn!(was = stored.as_deref().unwrap_or(""), now = %key,
+                "the near-duplicate settings changed; earlier records are no longer compared for near duplicates (exact duplicates still are)");
+        }
+        let mut docs = tx.open_table(DOCS)?;
+        state.migrate_v1(tx, &mut docs)?;
+        let mut rewrite = Vec::new();
+        state.count = docs.len()?;
+        state.exact.reserve(state.count as usize);
+        if cfg.near {
+            state.buckets.reserve(state.count as usize * params.bands);
+        }
         for entry in docs.iter()? {
             let (slot, bytes) = entry?;
             let slot = slot.value();
             state.next_slot = slot + 1;
-            if let Some(doc) = NearDoc::decode(bytes.value()) {
+            let Some(mut doc) = Doc::decode(bytes.value()) else {
+                continue;
+            };
+            state.exact.entry(prefix(&doc.key)).or_insert(slot as u32);
+            if drop_signatures && !doc.sig.is_empty() {
+                doc.sig.clear();
+                rewrite.push((slot, doc));
+            } else if cfg.near && doc.sig.len() == cfg.permutations {
                 for k in minhash::band_keys(&doc.sig, &state.params) {
-                    state.buckets.entry(k).or_insert(slot);
+                    state.buckets.entry(k as u32).or_insert(slot as u32);
                 }
             }
         }
+        for (slot, doc) in rewrite {
+            docs.insert(slot, doc.encode().as_slice())?;
+        }
         Ok(state)
+    }
+
+    /// Brings an exact index of an earlier version into the record table.
+    fn migrate_v1(
+        &mut self,
+        tx: &WriteTransaction,
+        docs: &mut redb::Table<u64, &[u8]>,
+    ) -> Result<(), redb::Error> {
+        let old = match tx.open_table(EXACT_V1) {
+            Ok(t) => t,
+            Err(_) => return Ok(()),
+        };
+        let now = now_secs();
+        let mut slot = docs.last()?.map(|(k, _)| k.value() + 1).unwrap_or(0);
+        let mut n = 0u64;
+        for entry in old.iter()? {
+            let (k, v) = entry?;
+            let Ok(key) = <[u8; 32]>::try_from(k.value()) else {
+                continue;
+            };
+            let id = v.value().to_string();
+            let doc = Doc {
+                key,
+                cluster: id.clone(),
+                id,
+                received: now,
+                shingles: 0,
+                sig: Vec::new(),
+                status: DedupStatus::Unique,
+                similarity: 0.0,
+                duplicate_of: None,
+            };
+            docs.insert(slot, doc.encode().as_slice())?;
+            slot += 1;
+            n += 1;
+        }
+        drop(old);
+        tx.delete_table(EXACT_V1)?;
+        if n > 0 {
+            tracing::info!(
+                records = n,
+                "moved the exact-duplicate index of an earlier version into the new one"
+            );
+        }
+        Ok(())
     }
 
     /// Records in the index.
@@ -215,50 +299,66 @@ impl NearState {
         self.count
     }
 
-    /// The decision for a record not indexed yet, and its entry. `tx` holds the
-    /// index; the record is added to it (and to the buckets).
+    /// The slot a 32-bit map entry stands for: the latest slot with those low
+    /// bits (slots are given in order, so that is the one still indexed).
+    fn widen(&self, low: u32) -> u64 {
+        let s = (self.next_slot & !0xffff_ffff) | low as u64;
+        if s >= self.next_slot {
+            s.saturating_sub(1 << 32)
+        } else {
+            s
+        }
+    }
+
+    /// The decision for one record, which is added to the index (and to the
+    /// maps) unless it is an exact duplicate. A record that finds itself (a claim
+    /// replayed after a crash) gets the decision it had.
     pub fn decide(
         &mut self,
         tx: &WriteTransaction,
+        key: [u8; 32],
         id: &str,
         body: &str,
         received: u64,
     ) -> Result<Dedup, redb::Error> {
-        let mut ids = tx.open_table(IDS)?;
-        if let Some(slot) = ids.get(id)?.map(|v| v.value()) {
-            // A replayed record: the decision it had.
-            let docs = tx.open_table(DOCS)?;
-            let doc = docs.get(slot)?.and_then(|v| NearDoc::decode(v.value()));
-            if let Some(doc) = doc {
-                return Ok(doc.decision());
+        let mut docs = tx.open_table(DOCS)?;
+        if let Some(&slot) = self.exact.get(&prefix(&key)) {
+            let found = docs
+                .get(self.widen(slot))?
+                .and_then(|v| Doc::decode(v.value()));
+            if let Some(first) = found.filter(|d| d.key == key) {
+                if first.id == id {
+                    return Ok(first.decision());
+                }
+                return Ok(Dedup {
+                    status: DedupStatus::ExactDuplicate,
+                    duplicate_of: Some(first.cluster.clone()),
+                    similarity: Some(1.0),
+                    cluster_id: Some(first.cluster),
+                });
             }
         }
-        let shingles = minhash::shingles(body, self.cfg.shingle_words);
-        let sig = minhash::signature(&shingles, &self.perms);
-        let size = {
-            let mut s = shingles.clone();
-            s.sort_unstable();
-            s.dedup();
-            s.len()
+        let (sig, size, keys) = if self.cfg.near {
+            let shingles = minhash::shingle_set(body, self.cfg.shingle_words);
+            let sig = minhash::signature(&shingles, &self.perms);
+            let keys = minhash::band_keys(&sig, &self.params);
+            (sig, shingles.len(), keys)
+        } else {
+            (Vec::new(), 0, Vec::new())
         };
-        let keys = minhash::band_keys(&sig, &self.params);
         let mut candidates: Vec<u64> = keys
             .iter()
-            .filter_map(|k| self.buckets.get(k).copied())
+            .filter_map(|k| self.buckets.get(&(*k as u32)).map(|&s| self.widen(s)))
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
-        let mut docs = tx.open_table(DOCS)?;
         // The best match: highest similarity, then earliest.
-        let mut best: Option<(f64, NearDoc)> = None;
+        let mut best: Option<(f64, Doc)> = None;
         for slot in candidates {
-            let doc = docs.get(slot)?.and_then(|v| NearDoc::decode(v.value()));
-            let Some(doc) = doc else {
+            let doc = docs.get(slot)?.and_then(|v| Doc::decode(v.value()));
+            let Some(doc) = doc.filter(|d| d.id != id && d.sig.len() == sig.len()) else {
                 continue;
             };
-            if doc.id == id {
-                continue;
-            }
             let j = minhash::jaccard(&sig, &doc.sig);
             let score = if j >= self.cfg.threshold {
                 j
@@ -277,7 +377,8 @@ impl NearState {
             }
         }
         let doc = match best {
-            Some((score, first)) => NearDoc {
+            Some((score, first)) => Doc {
+                key,
                 id: id.to_string(),
                 received,
                 shingles: size as u32,
@@ -287,7 +388,8 @@ impl NearState {
                 status: DedupStatus::NearDuplicate,
                 similarity: score as f32,
             },
-            None => NearDoc {
+            None => Doc {
+                key,
                 id: id.to_string(),
                 received,
                 shingles: size as u32,
@@ -301,34 +403,12 @@ impl NearState {
         let slot = self.next_slot;
         self.next_slot += 1;
         docs.insert(slot, doc.encode().as_slice())?;
-        ids.insert(id, slot)?;
         self.count += 1;
+        self.exact.insert(prefix(&key), slot as u32);
         for k in keys {
-            self.buckets.entry(k).or_insert(slot);
+            self.buckets.entry(k as u32).or_insert(slot as u32);
         }
-        let mut d = doc.decision();
-        if let Some(s) = d.similarity {
-            d.similarity = Some((s * 1000.0).round() / 1000.0);
-        }
-        Ok(d)
-    }
-
-    /// The cluster of an indexed record, for exact duplicates of it.
-    pub fn cluster_of(
-        &self,
-        tx: &WriteTransaction,
-        id: &str,
-    ) -> Result<Option<String>, redb::Error> {
-        let ids = tx.open_table(IDS)?;
-        let Some(slot) = ids.get(id)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let docs = tx.open_table(DOCS)?;
-        let cluster = docs
-            .get(slot)?
-            .and_then(|v| NearDoc::decode(v.value()))
-            .map(|d| d.cluster);
-        Ok(cluster)
+        Ok(doc.decision())
     }
 
     /// Removes the oldest records while there are more than `max_entries` or they
@@ -336,37 +416,46 @@ impl NearState {
     /// many left.
     pub fn evict(&mut self, tx: &WriteTransaction, now: u64) -> Result<u64, redb::Error> {
         let mut docs = tx.open_table(DOCS)?;
-        let mut ids = tx.open_table(IDS)?;
-        let mut len = docs.len()?;
         let cutoff = now.saturating_sub(self.cfg.window_secs);
         let mut evicted = 0;
         loop {
             let Some((slot, doc)) = docs
                 .first()?
-                .map(|(k, v)| (k.value(), NearDoc::decode(v.value())))
+                .map(|(k, v)| (k.value(), Doc::decode(v.value())))
             else {
                 break;
             };
-            let too_many = len > self.cfg.max_entries;
+            let too_many = self.count > self.cfg.max_entries;
             let too_old = doc.as_ref().is_none_or(|d| d.received < cutoff);
             if !too_many && !too_old {
                 break;
             }
             docs.remove(slot)?;
-            len -= 1;
+            self.count = self.count.saturating_sub(1);
             evicted += 1;
             if let Some(doc) = doc {
-                ids.remove(doc.id.as_str())?;
-                for k in minhash::band_keys(&doc.sig, &self.params) {
-                    if self.buckets.get(&k) == Some(&slot) {
-                        self.buckets.remove(&k);
+                let p = prefix(&doc.key);
+                if self.exact.get(&p) == Some(&(slot as u32)) {
+                    self.exact.remove(&p);
+                }
+                if doc.sig.len() == self.cfg.permutations {
+                    for k in minhash::band_keys(&doc.sig, &self.params) {
+                        if self.buckets.get(&(k as u32)) == Some(&(slot as u32)) {
+                            self.buckets.remove(&(k as u32));
+                        }
                     }
                 }
             }
         }
-        self.count = len;
         Ok(evicted)
     }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -375,7 +464,8 @@ mod tests {
 
     #[test]
     fn a_doc_survives_encoding() {
-        let d = NearDoc {
+        let d = Doc {
+            key: [7; 32],
             id: "0190.2".into(),
             received: 1_700_000_000,
             shingles: 321,
@@ -385,8 +475,8 @@ mod tests {
             similarity: 0.75,
             duplicate_of: Some("0189".into()),
         };
-        assert_eq!(NearDoc::decode(&d.encode()), Some(d));
-        assert_eq!(NearDoc::decode(b"\x02junk"), None);
-        assert_eq!(NearDoc::decode(b""), None);
+        assert_eq!(Doc::decode(&d.encode()), Some(d));
+        assert_eq!(Doc::decode(b"\x02junk"), None);
+        assert_eq!(Doc::decode(b""), None);
     }
 }
