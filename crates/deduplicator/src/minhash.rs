@@ -188,12 +188,12 @@ fn signature_into(shingles: &[u64], perms: &Permutations, sig: &mut [u32]) {
 /// The LSH keys of a signature: one per band, the band's index mixed in so that
 /// equal values in different bands do not collide.
 pub fn band_keys(sig: &[u32], p: &Params) -> Vec<u64> {
+    let mut bytes = Vec::with_capacity(4 * p.rows + 2);
     (0..p.bands)
         .map(|band| {
-            let rows = &sig[band * p.rows..(band + 1) * p.rows];
-            let mut bytes = Vec::with_capacity(4 * rows.len() + 2);
+            bytes.clear();
             bytes.extend_from_slice(&(band as u16).to_le_bytes());
-            for r in rows {
+            for r in &sig[band * p.rows..(band + 1) * p.rows] {
                 bytes.extend_from_slice(&r.to_le_bytes());
             }
             rapidhash::v3::rapidhash_v3(&bytes)
