@@ -4,10 +4,9 @@
 //! Hand-written rather than taken from a crate: the maintained MinHash crates hash
 //! every shingle once per permutation (128 hash calls a shingle), the cost the
 //! issue rules out, or fix the shingling; this is the product's own edge and small.
-//! A shingle is hashed once (its words' rapidhashes combined); each permutation
-//! is then a multiply-shift of that hash folded to 32 bits,
-//! `(a·x + b) mod 2^64 >> 32` with random 64-bit `a` and `b`, a strongly universal
-//! family (Dietzfelbinger), the role datasketch's `(a·x + b) mod p` plays.
+//! A shingle is hashed once (its words' rapidhashes combined), and the signature
+//! is made by one-permutation hashing with optimal densification: one pass over
+//! the shingles, not one per signature position.
 
 /// How documents are cut into shingles and signed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,38 +33,23 @@ impl Params {
     }
 }
 
-/// Seeds of the permutations: fixed, so signatures stay comparable across
-/// restarts and versions (they are stored in the index).
-fn permutation(i: usize) -> (u64, u64) {
-    // splitmix64's finalizer over two distinct counters per permutation.
-    let mix = |k: u64| {
-        let mut x = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
-    };
-    let i = i as u64;
-    (mix(2 * i + 1) | 1, mix(2 * i + 2))
-}
-
-/// The multipliers and offsets of `n` permutations.
+/// The signature's shape: its length (`[dedup] permutations`, the number of
+/// one-permutation-hashing bins).
 pub struct Permutations {
-    a: Vec<u64>,
-    b: Vec<u64>,
+    k: usize,
 }
 
 impl Permutations {
     pub fn new(n: usize) -> Permutations {
-        let (a, b) = (0..n).map(permutation).unzip();
-        Permutations { a, b }
+        Permutations { k: n }
     }
 
     pub fn len(&self) -> usize {
-        self.a.len()
+        self.k
     }
 
     pub fn is_empty(&self) -> bool {
-        self.a.is_empty()
+        self.k == 0
     }
 }
 
@@ -149,40 +133,54 @@ fn combine(words: &[u64]) -> u64 {
     h
 }
 
-/// The MinHash signature of a set of shingle hashes: per permutation, the least
-/// permuted value. An empty set has an all-`u32::MAX` signature.
+/// The MinHash signature of a set of shingle hashes, by one-permutation hashing
+/// with optimal densification (Li, Owen & Zhang 2012; Shrivastava 2017): each
+/// shingle's hash picks one of `perms.len()` bins by its high bits and competes
+/// for that bin's minimum with its low bits; each empty bin then borrows the
+/// value of a non-empty bin chosen by a fixed hash of (bin, attempt). Equal
+/// positions of two signatures have probability equal to the Jaccard similarity,
+/// as with k permutations, at the cost of one pass over the shingles instead of
+/// k. An empty set has an all-`u32::MAX` signature.
 pub fn signature(shingles: &[u64], perms: &Permutations) -> Vec<u32> {
-    let mut sig = vec![u32::MAX; perms.len()];
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        unsafe { signature_avx2(shingles, perms, &mut sig) };
+    let k = perms.len().max(1);
+    let mut sig = vec![u32::MAX; k];
+    let mut filled = vec![false; k];
+    for &s in shingles {
+        let h = mix64(s);
+        let bin = (((h >> 32) * k as u64) >> 32) as usize;
+        let v = h as u32;
+        filled[bin] = true;
+        if v < sig[bin] {
+            sig[bin] = v;
+        }
+    }
+    if shingles.is_empty() {
         return sig;
     }
-    signature_into(shingles, perms, &mut sig);
+    for j in 0..k {
+        if filled[j] {
+            continue;
+        }
+        let mut attempt = 0u64;
+        loop {
+            let r = mix64(((j as u64) << 32) | attempt);
+            let b = (((r >> 32) * k as u64) >> 32) as usize;
+            if filled[b] {
+                sig[j] = sig[b];
+                break;
+            }
+            attempt += 1;
+        }
+    }
     sig
 }
 
-/// The same loop compiled with AVX2: four 64-bit products and eight minima per
-/// instruction, about three times faster than the SSE2 baseline build.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn signature_avx2(shingles: &[u64], perms: &Permutations, sig: &mut [u32]) {
-    signature_into(shingles, perms, sig)
-}
-
-#[inline(always)]
-fn signature_into(shingles: &[u64], perms: &Permutations, sig: &mut [u32]) {
-    for &s in shingles {
-        // Multiply-shift on a 32-bit key, strongly universal (Dietzfelbinger).
-        let x = (s ^ (s >> 32)) as u32 as u64;
-        // One pass over the permutations per shingle: no hash call inside, and a
-        // loop the compiler vectorizes.
-        for ((m, a), b) in sig.iter_mut().zip(&perms.a).zip(&perms.b) {
-            let v = (a.wrapping_mul(x).wrapping_add(*b) >> 32) as u32;
-            *m = (*m).min(v);
-        }
-    }
+/// A bijective 64-bit finalizer (splitmix64's), so that bin and value bits are
+/// independent of how the shingle hash was made.
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// The LSH keys of a signature: one per band, the band's index mixed in so that
