@@ -150,6 +150,7 @@ pub struct DedupSection {
     pub threshold: f64,
     pub containment: f64,
     pub shingle_words: usize,
+    pub shingle_chars: usize,
     pub permutations: usize,
     pub lsh_threshold: f64,
     pub window_days: u64,
@@ -167,6 +168,7 @@ impl Default for DedupSection {
             threshold: d.threshold,
             containment: d.containment,
             shingle_words: d.shingle_words,
+            shingle_chars: d.shingle_chars,
             permutations: d.permutations,
             lsh_threshold: d.lsh_threshold,
             window_days: d.window_secs / 86_400,
@@ -204,6 +206,7 @@ impl DedupSection {
     pub fn near_config(&self) -> Option<newsflow_deduplicator::near::NearConfig> {
         self.near.then(|| newsflow_deduplicator::near::NearConfig {
             shingle_words: self.shingle_words,
+            shingle_chars: self.shingle_chars,
             permutations: self.permutations,
             threshold: self.threshold,
             containment: self.containment,
@@ -490,6 +493,9 @@ impl Config {
         }
         if !(1..=16).contains(&d.shingle_words) {
             errs.push("[dedup] shingle_words: must be from 1 to 16".into());
+        }
+        if d.shingle_chars > 32 {
+            errs.push("[dedup] shingle_chars: must be from 0 (word shingles) to 32".into());
         }
         if !(16..=1024).contains(&d.permutations) {
             errs.push("[dedup] permutations: must be from 16 to 1024".into());

@@ -212,7 +212,12 @@ fn brute_force(docs: &[(String, String)], cfg: &NearConfig, params: &Params) -> 
     let perms = minhash::Permutations::new(cfg.permutations);
     let sets: Vec<Vec<u64>> = docs
         .iter()
-        .map(|(_, b)| minhash::shingle_set(b, cfg.shingle_words))
+        .map(|(_, b)| {
+            let mut s = newsflow_deduplicator::near::shingles(cfg, b);
+            s.sort_unstable();
+            s.dedup();
+            s
+        })
         .collect();
     let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
     for (i, s) in sets.iter().enumerate() {

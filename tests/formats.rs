@@ -246,6 +246,7 @@ fn a_jsonl_file_with_a_broken_item_commits_the_others_and_is_quarantined_with_it
     }
     assert_eq!(note["reason"], "malformed");
     assert_eq!(note["failed_items"].as_array().unwrap().len(), 1);
+    assert_eq!(note["failed_items_total"], 1);
     assert_eq!(note["failed_items"][0]["item"], 2);
     assert_eq!(note["failed_items"][0]["id"], format!("{claim}.2"));
     let message = note["failed_items"][0]["message"].as_str().unwrap();

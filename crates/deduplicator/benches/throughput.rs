@@ -133,7 +133,7 @@ fn main() {
     let t = Instant::now();
     let mut sink = 0u64;
     for b in &bodies {
-        let sig = minhash::signature(&minhash::shingles(b, cfg.shingle_words), &perms);
+        let sig = minhash::signature(&newsflow_deduplicator::near::shingles(&cfg, b), &perms);
         sink = sink.wrapping_add(sig[0] as u64);
     }
     let core = t.elapsed().as_secs_f64();

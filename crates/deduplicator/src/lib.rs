@@ -27,46 +27,53 @@ const BATCH: usize = 256;
 /// The key of a body: SHA-256 over its words joined by single spaces, so that line
 /// endings and spacing do not make two copies of one text differ.
 pub fn body_key(body: &str) -> [u8; 32] {
-    // One digest over a folded copy, compacted in place: hashing or copying word
-    // by word cost more in calls than the hashing itself. The folding is exactly
-    // `split_whitespace` + `join(" ")`, so keys stay stable.
-    let mut buf = body.as_bytes().to_vec();
-    let (mut r, mut w) = (0usize, 0usize);
-    let mut gap = false;
-    while r < buf.len() {
-        let b = buf[r];
-        let len = if b < 0x80 {
-            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
-                gap = true;
-                r += 1;
-                continue;
-            }
-            1
+    // Exactly SHA-256 of `split_whitespace().join(" ")`, so keys stay stable, but
+    // fed in segments (runs of words joined by single spaces, usually whole
+    // paragraphs) with no copy: folding byte by byte or word by word cost more
+    // than the hashing.
+    let bytes = body.as_bytes();
+    let space_at = |i: usize| -> bool {
+        match bytes.get(i) {
+            None => true,
+            Some(&b) if b < 0x80 => b == b' ' || (b'\t'..=b'\r').contains(&b),
+            Some(_) => body[i..].chars().next().is_some_and(char::is_whitespace),
+        }
+    };
+    let mut h = Sha256::new();
+    let mut emitted = false;
+    let mut seg: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, len) = if b < 0x80 {
+            (b == b' ' || (b'\t'..=b'\r').contains(&b), 1)
         } else {
-            let c = body[r..].chars().next().unwrap_or('x');
-            if c.is_whitespace() {
-                gap = true;
-                r += c.len_utf8();
-                continue;
-            }
-            c.len_utf8()
+            let c = body[i..].chars().next().unwrap_or('x');
+            (c.is_whitespace(), c.len_utf8())
         };
-        // A skipped gap means w < r, so the space never overwrites unread bytes.
-        if gap && w > 0 {
-            buf[w] = b' ';
-            w += 1;
+        if space {
+            // One ASCII space between two words stays inside the segment.
+            if !(b == b' ' && seg.is_some() && !space_at(i + 1)) {
+                if let Some(start) = seg.take() {
+                    if emitted {
+                        h.update(b" ");
+                    }
+                    h.update(&bytes[start..i]);
+                    emitted = true;
+                }
+            }
+        } else if seg.is_none() {
+            seg = Some(i);
         }
-        gap = false;
-        if len == 1 {
-            buf[w] = b;
-        } else {
-            buf.copy_within(r..r + len, w);
-        }
-        w += len;
-        r += len;
+        i += len;
     }
-    buf.truncate(w);
-    Sha256::digest(&buf).into()
+    if let Some(start) = seg {
+        if emitted {
+            h.update(b" ");
+        }
+        h.update(&bytes[start..]);
+    }
+    h.finalize().into()
 }
 
 /// One record to decide.

@@ -53,12 +53,10 @@ impl Permutations {
     }
 }
 
-/// Folds a word for comparison: lowercase; punctuation never reaches here.
-fn word_hash(word: &str, buf: &mut String) -> u64 {
-    if word
-        .bytes()
-        .all(|b| !b.is_ascii_uppercase() && b.is_ascii())
-    {
+/// Hashes a word case-folded. `plain` says the word is ASCII without capitals,
+/// so it is hashed as it is.
+fn word_hash(word: &str, plain: bool, buf: &mut String) -> u64 {
+    if plain {
         return rapidhash::v3::rapidhash_v3(word.as_bytes());
     }
     buf.clear();
@@ -75,7 +73,7 @@ pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
     let n = words_per_shingle.max(1);
     let mut buf = String::new();
     let mut words: Vec<u64> = Vec::with_capacity(text.len() / 5);
-    for_each_word(text, |w| words.push(word_hash(w, &mut buf)));
+    for_each_word(text, |w, plain| words.push(word_hash(w, plain, &mut buf)));
     if words.is_empty() {
         return Vec::new();
     }
@@ -83,6 +81,34 @@ pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
         return vec![combine(&words)];
     }
     words.windows(n).map(combine).collect()
+}
+
+/// Hashes of the character n-grams of `text`, for scripts written without spaces
+/// between words (Chinese, Japanese, Thai): letters and digits only, case-folded,
+/// everything else skipped.
+pub fn char_shingles(text: &str, n: usize) -> Vec<u64> {
+    let n = n.max(1);
+    let chars: Vec<u32> = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .map(u32::from)
+        .collect();
+    if chars.is_empty() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::with_capacity(4 * n);
+    let mut hash = |w: &[u32]| {
+        bytes.clear();
+        for c in w {
+            bytes.extend_from_slice(&c.to_le_bytes());
+        }
+        rapidhash::v3::rapidhash_v3(&bytes)
+    };
+    if chars.len() < n {
+        return vec![hash(&chars)];
+    }
+    chars.windows(n).map(hash).collect()
 }
 
 /// [`shingles`] as a set: sorted, without repeats (what MinHash and the
@@ -94,32 +120,44 @@ pub fn shingle_set(text: &str, words_per_shingle: usize) -> Vec<u64> {
     s
 }
 
-/// Calls `f` with each maximal run of alphanumeric characters. ASCII bytes are
-/// judged without decoding; other characters by `char::is_alphanumeric`.
-fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+/// Calls `f` with each maximal run of alphanumeric characters, and whether it is
+/// ASCII without capitals. ASCII bytes are judged without decoding; other
+/// characters by `char::is_alphanumeric`.
+fn for_each_word(text: &str, mut f: impl FnMut(&str, bool)) {
     let bytes = text.as_bytes();
     let mut start: Option<usize> = None;
+    let mut plain = true;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         let (word_char, len) = if b.is_ascii() {
+            if b.is_ascii_uppercase() {
+                plain = false;
+            }
             (b.is_ascii_alphanumeric(), 1)
         } else {
             let c = text[i..].chars().next().unwrap_or(' ');
-            (c.is_alphanumeric(), c.len_utf8())
+            let w = c.is_alphanumeric();
+            if w {
+                plain = false;
+            }
+            (w, c.len_utf8())
         };
         match (word_char, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                f(&text[s..i]);
+                f(&text[s..i], plain);
                 start = None;
             }
             _ => {}
         }
+        if !word_char {
+            plain = true;
+        }
         i += len;
     }
     if let Some(s) = start {
-        f(&text[s..]);
+        f(&text[s..], plain);
     }
 }
 
@@ -278,6 +316,16 @@ mod tests {
         assert_eq!(shingles("Émile Zola", 2), shingles("émile zola", 2));
         assert_eq!(shingles("one", 3).len(), 1);
         assert!(shingles(" ,. ", 3).is_empty());
+    }
+
+    #[test]
+    fn character_shingles_for_text_without_spaces() {
+        let a = char_shingles("東京都は、新しい計画を発表した。", 3);
+        let b = char_shingles("東京都は新しい計画を発表した", 3);
+        assert_eq!(a, b, "punctuation is skipped");
+        assert_eq!(a.len(), "東京都は新しい計画を発表した".chars().count() - 2);
+        assert_eq!(char_shingles("AB", 3), char_shingles("ab", 3));
+        assert!(char_shingles("。、", 3).is_empty());
     }
 
     #[test]

@@ -691,8 +691,11 @@ pub async fn run(
                                     records.push(to_record(&raw, n, i + 1, count));
                                 }
                                 Err(e) => {
-                                    tracing::warn!(file = %raw.claim.rel_path, id = %raw.claim.id, item = i + 1, reason = %e.reason,
-                                        "an item of the file cannot become a record; the others go on and the file will be quarantined with its position: {}", e.message);
+                                    // A file of a million broken lines must not log a million lines.
+                                    if failures.len() < 10 {
+                                        tracing::warn!(file = %raw.claim.rel_path, id = %raw.claim.id, item = i + 1, reason = %e.reason,
+                                            "an item of the file cannot become a record; the others go on and the file will be quarantined with its position: {}", e.message);
+                                    }
                                     failures.push(ItemFailure::new(i + 1, record_id(&raw.claim.id, i + 1, count), e));
                                 }
                             }

@@ -357,13 +357,23 @@ pub struct QuarantineNote {
     pub message: String,
     pub received_at: String,
     pub quarantined_at: String,
-    /// For a file of several items: each item that failed, by position.
+    /// For a file of several items: the items that failed, by position (the
+    /// first 1,000; `failed_items_total` counts them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_items: Vec<ItemFailure>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_items_total: usize,
     /// For a file of several items: the records its other items became.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub committed_records: Vec<String>,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Most failed items a quarantine note lists.
+pub const NOTE_MAX_ITEMS: usize = 1000;
 
 /// RFC 3339 with second precision and `Z`, the one time format records use.
 pub fn rfc3339(t: OffsetDateTime) -> String {

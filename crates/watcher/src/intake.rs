@@ -450,7 +450,12 @@ impl Intake {
             message: error.message.clone(),
             received_at: rfc3339(claim.received_at),
             quarantined_at: rfc3339(OffsetDateTime::now_utc()),
-            failed_items: failed_items.to_vec(),
+            failed_items: failed_items
+                .iter()
+                .take(newsflow_record::NOTE_MAX_ITEMS)
+                .cloned()
+                .collect(),
+            failed_items_total: failed_items.len(),
             committed_records: committed_records.to_vec(),
         };
         // The note lands first: a crash between the two steps replays the claim and
