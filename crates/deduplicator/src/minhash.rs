@@ -120,38 +120,75 @@ pub fn shingle_set(text: &str, words_per_shingle: usize) -> Vec<u64> {
     s
 }
 
+/// Byte classes for the word scanner: ASCII separators, lowercase letters and
+/// digits, capitals, and bytes of non-ASCII characters (judged by decoding).
+const SEP: u8 = 0;
+const LOW: u8 = 1;
+const UP: u8 = 2;
+const HIGH: u8 = 3;
+static CLASS: [u8; 256] = {
+    let mut t = [SEP; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b >= 0x80 {
+            HIGH
+        } else if b.is_ascii_lowercase() || b.is_ascii_digit() {
+            LOW
+        } else if b.is_ascii_uppercase() {
+            UP
+        } else {
+            SEP
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Calls `f` with each maximal run of alphanumeric characters, and whether it is
-/// ASCII without capitals. ASCII bytes are judged without decoding; other
-/// characters by `char::is_alphanumeric`.
+/// ASCII without capitals. ASCII bytes are judged by a table, without decoding
+/// (this loop is the largest cost of the stage); other characters by
+/// `char::is_alphanumeric`.
 fn for_each_word(text: &str, mut f: impl FnMut(&str, bool)) {
     let bytes = text.as_bytes();
+    let n = bytes.len();
     let mut start: Option<usize> = None;
     let mut plain = true;
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (word_char, len) = if b.is_ascii() {
-            if b.is_ascii_uppercase() {
-                plain = false;
+    while i < n {
+        // The common case: a run of lowercase letters and digits.
+        while i < n && CLASS[bytes[i] as usize] == LOW {
+            if start.is_none() {
+                start = Some(i);
             }
-            (b.is_ascii_alphanumeric(), 1)
-        } else {
-            let c = text[i..].chars().next().unwrap_or(' ');
-            let w = c.is_alphanumeric();
-            if w {
-                plain = false;
-            }
-            (w, c.len_utf8())
-        };
-        match (word_char, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                f(&text[s..i], plain);
-                start = None;
-            }
-            _ => {}
+            i += 1;
         }
-        if !word_char {
+        if i >= n {
+            break;
+        }
+        let (word_char, len) = match CLASS[bytes[i] as usize] {
+            UP => {
+                plain = false;
+                (true, 1)
+            }
+            HIGH => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                let w = c.is_alphanumeric();
+                if w {
+                    plain = false;
+                }
+                (w, c.len_utf8())
+            }
+            _ => (false, 1),
+        };
+        if word_char {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else {
+            if let Some(s) = start.take() {
+                f(&text[s..i], plain);
+            }
             plain = true;
         }
         i += len;
@@ -305,6 +342,25 @@ pub fn optimal_bands(threshold: f64, permutations: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_runs_of_letters_and_digits_in_any_script() {
+        let mut got = Vec::new();
+        for_each_word("Grüße, Köln!  x2 東京 a-b É", |w, plain| got.push((w.to_string(), plain)));
+        let want = [
+            ("Grüße", false),
+            ("Köln", false),
+            ("x2", true),
+            ("東京", false),
+            ("a", true),
+            ("b", true),
+            ("É", false),
+        ];
+        assert_eq!(
+            got,
+            want.iter().map(|(w, p)| (w.to_string(), *p)).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn shingles_fold_case_and_punctuation() {
