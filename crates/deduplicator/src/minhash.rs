@@ -346,7 +346,9 @@ mod tests {
     #[test]
     fn words_are_runs_of_letters_and_digits_in_any_script() {
         let mut got = Vec::new();
-        for_each_word("Grüße, Köln!  x2 東京 a-b É", |w, plain| got.push((w.to_string(), plain)));
+        for_each_word("Grüße, Köln!  x2 東京 a-b É", |w, plain| {
+            got.push((w.to_string(), plain))
+        });
         let want = [
             ("Grüße", false),
             ("Köln", false),
@@ -358,7 +360,9 @@ mod tests {
         ];
         assert_eq!(
             got,
-            want.iter().map(|(w, p)| (w.to_string(), *p)).collect::<Vec<_>>()
+            want.iter()
+                .map(|(w, p)| (w.to_string(), *p))
+                .collect::<Vec<_>>()
         );
     }
 
