@@ -222,12 +222,14 @@ impl DedupSection {
 #[serde(deny_unknown_fields, default)]
 pub struct EnricherSection {
     pub words_per_minute: u32,
+    pub quotes: bool,
 }
 
 impl Default for EnricherSection {
     fn default() -> Self {
         EnricherSection {
             words_per_minute: 230,
+            quotes: true,
         }
     }
 }

@@ -194,6 +194,7 @@ pub struct Live {
 pub fn enrich_config(cfg: &Config) -> EnrichConfig {
     EnrichConfig {
         words_per_minute: cfg.enricher.words_per_minute,
+        quotes: cfg.enricher.quotes,
         ..EnrichConfig::default()
     }
 }

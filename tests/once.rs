@@ -26,6 +26,15 @@ fn seeds_become_clean_records_and_a_copy_is_an_exact_duplicate() {
         assert_eq!(rec["source"]["format"], "text");
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Seed 000: Blinken's question, attributed through "he asked" to the speaker
+    // named in the paragraph before.
+    let (first, _) = seeds().into_iter().next().unwrap();
+    let quotes = ws.record_for(&first)["quotes"].as_array().unwrap().clone();
+    let q = quotes
+        .iter()
+        .find(|q| q["text"] == "Whose troops are surrounding whom?" && !q["speaker"].is_null())
+        .unwrap_or_else(|| panic!("quote not found with a speaker: {quotes:?}"));
+    assert!(q["speaker"].as_str().unwrap().ends_with("Blinken"), "{q}");
     assert!(
         ws.files_in("inbox").is_empty(),
         "inbox not emptied: {:?}",

@@ -1,6 +1,9 @@
-//! The enricher stage: word count, reading time and language of each record.
+//! The enricher stage: word count, reading time, language and direct quotes with
+//! their speakers ([`quotes`]) of each record.
 //!
 //! [`enrich`] is the pure core; [`run`] moves items from the deduplicator to the sink.
+
+pub mod quotes;
 
 use newsflow_record::telemetry;
 use newsflow_record::{Item, Record, Stage};
@@ -13,6 +16,8 @@ pub struct EnrichConfig {
     pub words_per_minute: u32,
     /// Below this many words the language is not guessed (too little evidence).
     pub min_words_for_language: usize,
+    /// Find direct quotes and their speakers.
+    pub quotes: bool,
 }
 
 impl Default for EnrichConfig {
@@ -20,6 +25,7 @@ impl Default for EnrichConfig {
         EnrichConfig {
             words_per_minute: 230,
             min_words_for_language: 3,
+            quotes: true,
         }
     }
 }
@@ -70,10 +76,19 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
     record.word_count = word_count(&record.body);
     record.reading_time_seconds = reading_time_seconds(record.word_count, cfg.words_per_minute);
     if record.word_count >= cfg.min_words_for_language {
+        let t = Instant::now();
         if let Some((lang, conf)) = language(&record.body) {
             record.language = Some(lang);
             record.language_confidence = Some(conf);
         }
+        metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "language")
+            .record(t.elapsed().as_secs_f64());
+    }
+    if cfg.quotes {
+        let t = Instant::now();
+        record.quotes = quotes::quotes(&record.body);
+        metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "quotes")
+            .record(t.elapsed().as_secs_f64());
     }
 }
 

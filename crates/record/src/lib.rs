@@ -56,11 +56,26 @@ pub struct Record {
     pub language_confidence: Option<f64>,
     /// Clean text; paragraphs separated by one blank line.
     pub body: String,
+    /// Direct quotes in the body, with their speakers where the text names them.
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
     pub word_count: usize,
     pub reading_time_seconds: u64,
     pub boilerplate: Boilerplate,
     pub dedup: Dedup,
     pub pipeline: Pipeline,
+}
+
+/// A direct quote in a record's body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    pub text: String,
+    /// Who said it, as the article names them (a surname widened to the fullest
+    /// form the article uses); null when the text does not say.
+    pub speaker: Option<String>,
+    /// Character (Unicode scalar) offsets of the quote's text in `body`, end exclusive.
+    pub start: usize,
+    pub end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -414,6 +429,7 @@ mod tests {
             language: None,
             language_confidence: None,
             body: "x".into(),
+            quotes: Vec::new(),
             word_count: 1,
             reading_time_seconds: 1,
             boilerplate: Boilerplate::default(),

@@ -21,6 +21,7 @@ pub const DEDUP_DECISIONS: &str = "newsflow_dedup_decisions_total";
 pub const DEDUP_INDEX_DOCUMENTS: &str = "newsflow_dedup_index_documents";
 pub const DEDUP_EVICTED: &str = "newsflow_dedup_evicted_total";
 pub const DEDUP_DROPPED: &str = "newsflow_dedup_dropped_total";
+pub const ENRICHER_FEATURE_SECONDS: &str = "newsflow_enricher_feature_seconds";
 pub const BOILERPLATE_LINES: &str = "newsflow_boilerplate_lines_removed_total";
 pub const END_TO_END_SECONDS: &str = "newsflow_end_to_end_latency_seconds";
 pub const BUILD_INFO: &str = "newsflow_build_info";
@@ -67,6 +68,11 @@ pub fn describe() {
     describe_counter!(SINK_BATCHES, "Batches the sink committed.");
     describe_counter!(SINK_ERRORS, "Sink write failures (each retried).");
     describe_counter!(DEDUP_DECISIONS, "Deduplicator decisions, by status.");
+    describe_histogram!(
+        ENRICHER_FEATURE_SECONDS,
+        Unit::Seconds,
+        "Time of each enrichment feature per record (language, quotes)."
+    );
     describe_gauge!(
         DEDUP_INDEX_DOCUMENTS,
         "Records in the near-duplicate index."
