@@ -223,6 +223,7 @@ impl DedupSection {
 pub struct EnricherSection {
     pub words_per_minute: u32,
     pub quotes: bool,
+    pub dates: bool,
 }
 
 impl Default for EnricherSection {
@@ -230,6 +231,7 @@ impl Default for EnricherSection {
         EnricherSection {
             words_per_minute: 230,
             quotes: true,
+            dates: true,
         }
     }
 }

@@ -195,6 +195,7 @@ pub fn enrich_config(cfg: &Config) -> EnrichConfig {
     EnrichConfig {
         words_per_minute: cfg.enricher.words_per_minute,
         quotes: cfg.enricher.quotes,
+        dates: cfg.enricher.dates,
         ..EnrichConfig::default()
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! [`enrich`] is the pure core; [`run`] moves items from the deduplicator to the sink.
 
+pub mod dates;
 pub mod quotes;
 
 use newsflow_record::telemetry;
@@ -18,6 +19,8 @@ pub struct EnrichConfig {
     pub min_words_for_language: usize,
     /// Find direct quotes and their speakers.
     pub quotes: bool,
+    /// Find the dates the text mentions (and `published` when the input gave none).
+    pub dates: bool,
 }
 
 impl Default for EnrichConfig {
@@ -26,6 +29,7 @@ impl Default for EnrichConfig {
             words_per_minute: 230,
             min_words_for_language: 3,
             quotes: true,
+            dates: true,
         }
     }
 }
@@ -82,6 +86,15 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
             record.language_confidence = Some(conf);
         }
         metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "language")
+            .record(t.elapsed().as_secs_f64());
+    }
+    if cfg.dates {
+        let t = Instant::now();
+        if record.published.is_none() {
+            record.published = dates::published_from_text(&record.body);
+        }
+        record.dates = dates::mentions(&record.body, record.published.as_deref());
+        metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "dates")
             .record(t.elapsed().as_secs_f64());
     }
     if cfg.quotes {

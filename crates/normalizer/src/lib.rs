@@ -590,6 +590,7 @@ pub fn to_record(raw: &RawItem, n: Normalized, item: usize, items: usize) -> Rec
         language_confidence: None,
         body: n.body,
         quotes: Vec::new(),
+        dates: Vec::new(),
         word_count: 0,
         reading_time_seconds: 0,
         boilerplate: Boilerplate {

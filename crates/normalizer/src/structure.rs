@@ -3,6 +3,7 @@
 
 use crate::lang::LineLangs;
 use crate::rules::{ends_terminated, RuleSet};
+use newsflow_record::dates::month;
 use regex::Regex;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -309,73 +310,6 @@ pub fn parse_date(s: &str) -> Option<String> {
 fn valid(y: i32, m: u8, d: u8) -> Option<()> {
     let month = time::Month::try_from(m).ok()?;
     time::Date::from_calendar_date(y, month, d).ok().map(|_| ())
-}
-
-/// Month names and common abbreviations in the languages the rule packs cover.
-fn month(name: &str) -> Option<u8> {
-    let n = name.to_lowercase();
-    const MONTHS: [&[&str]; 12] = [
-        &[
-            "january", "jan", "januar", "jänner", "janvier", "janv", "enero", "ene", "gennaio",
-            "gen", "janeiro", "januari",
-        ],
-        &[
-            "february",
-            "feb",
-            "februar",
-            "février",
-            "févr",
-            "fevrier",
-            "febrero",
-            "febbraio",
-            "fevereiro",
-            "fev",
-            "februari",
-        ],
-        &[
-            "march", "mar", "märz", "mars", "marzo", "março", "maart", "mrt",
-        ],
-        &["april", "apr", "avril", "abril", "aprile", "abr"],
-        &["may", "mai", "mayo", "maggio", "mag", "maio", "mei"],
-        &[
-            "june", "jun", "juni", "juin", "junio", "giugno", "giu", "junho",
-        ],
-        &[
-            "july", "jul", "juli", "juillet", "juil", "julio", "luglio", "lug", "julho",
-        ],
-        &["august", "aug", "août", "aout", "agosto", "ago", "augustus"],
-        &[
-            "september",
-            "sep",
-            "sept",
-            "septembre",
-            "septiembre",
-            "settembre",
-            "set",
-            "setembro",
-        ],
-        &[
-            "october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre", "ott", "outubro",
-            "out",
-        ],
-        &["november", "nov", "novembre", "noviembre", "novembro"],
-        &[
-            "december",
-            "dec",
-            "dezember",
-            "dez",
-            "décembre",
-            "decembre",
-            "diciembre",
-            "dic",
-            "dicembre",
-            "dezembro",
-        ],
-    ];
-    MONTHS
-        .iter()
-        .position(|names| names.contains(&n.as_str()))
-        .map(|i| i as u8 + 1)
 }
 
 fn word_count(s: &str) -> usize {

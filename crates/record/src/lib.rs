@@ -7,6 +7,7 @@
 //! [`StageError`] (what goes to quarantine, with a [`Reason`] code), and
 //! [`telemetry`] (the metric names every stage shares).
 
+pub mod dates;
 pub mod telemetry;
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,9 @@ pub struct Record {
     /// Direct quotes in the body, with their speakers where the text names them.
     #[serde(default)]
     pub quotes: Vec<Quote>,
+    /// Dates the body mentions, resolved to ISO 8601 dates.
+    #[serde(default)]
+    pub dates: Vec<DateMention>,
     pub word_count: usize,
     pub reading_time_seconds: u64,
     pub boilerplate: Boilerplate,
@@ -74,6 +78,18 @@ pub struct Quote {
     /// form the article uses); null when the text does not say.
     pub speaker: Option<String>,
     /// Character (Unicode scalar) offsets of the quote's text in `body`, end exclusive.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A date the body mentions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DateMention {
+    /// The words as written ("on Thursday", "20. Januar 2022").
+    pub text: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Character offsets of `text` in `body`, end exclusive.
     pub start: usize,
     pub end: usize,
 }
@@ -430,6 +446,7 @@ mod tests {
             language_confidence: None,
             body: "x".into(),
             quotes: Vec::new(),
+            dates: Vec::new(),
             word_count: 1,
             reading_time_seconds: 1,
             boilerplate: Boilerplate::default(),
