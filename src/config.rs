@@ -224,6 +224,7 @@ pub struct EnricherSection {
     pub words_per_minute: u32,
     pub quotes: bool,
     pub dates: bool,
+    pub keywords: usize,
 }
 
 impl Default for EnricherSection {
@@ -232,6 +233,7 @@ impl Default for EnricherSection {
             words_per_minute: 230,
             quotes: true,
             dates: true,
+            keywords: 10,
         }
     }
 }

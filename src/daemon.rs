@@ -196,6 +196,7 @@ pub fn enrich_config(cfg: &Config) -> EnrichConfig {
         words_per_minute: cfg.enricher.words_per_minute,
         quotes: cfg.enricher.quotes,
         dates: cfg.enricher.dates,
+        keywords: cfg.enricher.keywords,
         ..EnrichConfig::default()
     }
 }

@@ -35,6 +35,19 @@ fn seeds_become_clean_records_and_a_copy_is_an_exact_duplicate() {
         .find(|q| q["text"] == "Whose troops are surrounding whom?" && !q["speaker"].is_null())
         .unwrap_or_else(|| panic!("quote not found with a speaker: {quotes:?}"));
     assert!(q["speaker"].as_str().unwrap().ends_with("Blinken"), "{q}");
+    // And it is about Russia and Ukraine.
+    let keywords = ws.record_for(&first)["keywords"].clone();
+    let top: Vec<&str> = keywords
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .filter_map(|k| k.as_str())
+        .collect();
+    assert!(
+        top.contains(&"russia") && top.contains(&"ukraine"),
+        "{keywords}"
+    );
     assert!(
         ws.files_in("inbox").is_empty(),
         "inbox not emptied: {:?}",

@@ -4,6 +4,7 @@
 //! [`enrich`] is the pure core; [`run`] moves items from the deduplicator to the sink.
 
 pub mod dates;
+pub mod keywords;
 pub mod quotes;
 
 use newsflow_record::telemetry;
@@ -21,6 +22,8 @@ pub struct EnrichConfig {
     pub quotes: bool,
     /// Find the dates the text mentions (and `published` when the input gave none).
     pub dates: bool,
+    /// How many key phrases to give (0: none).
+    pub keywords: usize,
 }
 
 impl Default for EnrichConfig {
@@ -30,6 +33,7 @@ impl Default for EnrichConfig {
             min_words_for_language: 3,
             quotes: true,
             dates: true,
+            keywords: 10,
         }
     }
 }
@@ -95,6 +99,13 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
         }
         record.dates = dates::mentions(&record.body, record.published.as_deref());
         metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "dates")
+            .record(t.elapsed().as_secs_f64());
+    }
+    if cfg.keywords > 0 {
+        let t = Instant::now();
+        record.keywords =
+            keywords::keywords(&record.body, record.language.as_deref(), cfg.keywords);
+        metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "keywords")
             .record(t.elapsed().as_secs_f64());
     }
     if cfg.quotes {

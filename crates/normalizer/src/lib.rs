@@ -591,6 +591,7 @@ pub fn to_record(raw: &RawItem, n: Normalized, item: usize, items: usize) -> Rec
         body: n.body,
         quotes: Vec::new(),
         dates: Vec::new(),
+        keywords: Vec::new(),
         word_count: 0,
         reading_time_seconds: 0,
         boilerplate: Boilerplate {

@@ -63,6 +63,9 @@ pub struct Record {
     /// Dates the body mentions, resolved to ISO 8601 dates.
     #[serde(default)]
     pub dates: Vec<DateMention>,
+    /// The article's key phrases, best first.
+    #[serde(default)]
+    pub keywords: Vec<String>,
     pub word_count: usize,
     pub reading_time_seconds: u64,
     pub boilerplate: Boilerplate,
@@ -447,6 +450,7 @@ mod tests {
             body: "x".into(),
             quotes: Vec::new(),
             dates: Vec::new(),
+            keywords: Vec::new(),
             word_count: 1,
             reading_time_seconds: 1,
             boilerplate: Boilerplate::default(),

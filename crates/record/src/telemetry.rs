@@ -71,7 +71,7 @@ pub fn describe() {
     describe_histogram!(
         ENRICHER_FEATURE_SECONDS,
         Unit::Seconds,
-        "Time of each enrichment feature per record (language, dates, quotes)."
+        "Time of each enrichment feature per record (language, dates, keywords, quotes)."
     );
     describe_gauge!(
         DEDUP_INDEX_DOCUMENTS,

@@ -1,0 +1,213 @@
+//! Key phrases by YAKE (Campos et al., 2020): unsupervised, one document at a
+//! time, stopword-aware per language.
+//!
+//! Hand-written: the YAKE crates on crates.io are unmaintained or pull their own
+//! stopword files; this follows the paper's single-word features (casing,
+//! position, frequency, context relatedness, sentence spread) and its n-gram
+//! score, over the `stop-words` crate's lists (Stopwords ISO) for the record's
+//! language.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
+
+/// Languages whose stopword lists are used; others get English's (a stopword list
+/// of the wrong language only weakens the phrase boundaries).
+const LANGS: &[&str] = &[
+    "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu", "tr",
+    "ru", "ca",
+];
+
+fn stopwords(lang: &str) -> &'static HashSet<String> {
+    static CACHE: LazyLock<Mutex<HashMap<String, &'static HashSet<String>>>> =
+        LazyLock::new(Default::default);
+    let lang = if LANGS.contains(&lang) { lang } else { "en" };
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = cache.get(lang) {
+        return s;
+    }
+    let set: HashSet<String> = stop_words::get(lang)
+        .iter()
+        .map(|w| w.to_lowercase())
+        .collect();
+    let set: &'static HashSet<String> = Box::leak(Box::new(set));
+    cache.insert(lang.to_string(), set);
+    set
+}
+
+struct Token {
+    lower: String,
+    upper_start: bool,
+    acronym: bool,
+    sentence: usize,
+    stop: bool,
+}
+
+fn tokenize(text: &str, stop: &HashSet<String>) -> Vec<Vec<Token>> {
+    // Sentences, then words; a chunk boundary (punctuation) ends a phrase.
+    let mut chunks: Vec<Vec<Token>> = Vec::new();
+    let mut sentence = 0;
+    for sent in text.split_inclusive(['.', '!', '?', '\n']) {
+        for chunk in sent.split([
+            ',', ';', ':', '(', ')', '"', '“', '”', '«', '»', '„', '—', '–',
+        ]) {
+            let mut tokens = Vec::new();
+            for (i, w) in chunk
+                .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '’'))
+                .filter(|w| w.chars().any(char::is_alphabetic))
+                .enumerate()
+            {
+                let w = w.trim_matches(['-', '\'', '’']);
+                if w.is_empty() {
+                    continue;
+                }
+                let lower = w.to_lowercase();
+                let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+                tokens.push(Token {
+                    stop: stop.contains(&lower) || lower.chars().count() < 2,
+                    upper_start: i > 0 && w.chars().next().is_some_and(char::is_uppercase),
+                    acronym: letters.len() > 1 && letters.iter().all(|c| c.is_uppercase()),
+                    lower,
+                    sentence,
+                });
+            }
+            if !tokens.is_empty() {
+                chunks.push(tokens);
+            }
+        }
+        sentence += 1;
+    }
+    chunks
+}
+
+/// The `n` best key phrases of `text` (1 to 3 words), best first.
+pub fn keywords(text: &str, lang: Option<&str>, n: usize) -> Vec<String> {
+    let stop = stopwords(lang.unwrap_or("en"));
+    let chunks = tokenize(text, stop);
+    let sentences = chunks
+        .iter()
+        .flatten()
+        .map(|t| t.sentence)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    // Single-word features.
+    #[derive(Default)]
+    struct Stats {
+        tf: f64,
+        upper: f64,
+        acronym: f64,
+        sentences: Vec<usize>,
+        left: HashSet<String>,
+        right: HashSet<String>,
+    }
+    let mut stats: HashMap<&str, Stats> = HashMap::new();
+    for chunk in &chunks {
+        for (i, t) in chunk.iter().enumerate() {
+            let s = stats.entry(&t.lower).or_default();
+            s.tf += 1.0;
+            s.upper += t.upper_start as u8 as f64;
+            s.acronym += t.acronym as u8 as f64;
+            s.sentences.push(t.sentence);
+            if i > 0 {
+                s.left.insert(chunk[i - 1].lower.clone());
+            }
+            if let Some(r) = chunk.get(i + 1) {
+                s.right.insert(r.lower.clone());
+            }
+        }
+    }
+    if stats.is_empty() {
+        return Vec::new();
+    }
+    let tfs: Vec<f64> = stats.values().map(|s| s.tf).collect();
+    let mean = tfs.iter().sum::<f64>() / tfs.len() as f64;
+    let sd = (tfs.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / tfs.len() as f64).sqrt();
+    let max_tf = tfs.iter().cloned().fold(1.0, f64::max);
+    let score: HashMap<&str, f64> = stats
+        .iter()
+        .map(|(w, s)| {
+            let case = s.upper.max(s.acronym) / (1.0 + s.tf.ln());
+            let mut sents = s.sentences.clone();
+            sents.dedup();
+            let median = sents[sents.len() / 2] as f64;
+            let pos = (3.0 + median).ln().ln();
+            let freq = s.tf / (mean + sd);
+            let rel =
+                1.0 + (s.left.len() as f64 / s.tf + s.right.len() as f64 / s.tf) * (s.tf / max_tf);
+            let spread = sents.len() as f64 / sentences as f64;
+            (*w, rel * pos / (case + freq / rel + spread / rel))
+        })
+        .collect();
+    // Candidate phrases: 1–3 words, not starting or ending with a stopword.
+    let mut cands: HashMap<String, (f64, Vec<&str>)> = HashMap::new();
+    for chunk in &chunks {
+        for start in 0..chunk.len() {
+            for len in 1..=3 {
+                let Some(words) = chunk.get(start..start + len) else {
+                    break;
+                };
+                if words[0].stop || words[len - 1].stop {
+                    continue;
+                }
+                let key = words
+                    .iter()
+                    .map(|t| t.lower.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let e = cands
+                    .entry(key)
+                    .or_insert_with(|| (0.0, words.iter().map(|t| t.lower.as_str()).collect()));
+                e.0 += 1.0;
+            }
+        }
+    }
+    let mut ranked: Vec<(f64, String)> = cands
+        .into_iter()
+        .map(|(phrase, (tf, words))| {
+            let (mut prod, mut sum) = (1.0, 0.0);
+            for w in words.iter().filter(|w| !stop.contains(**w)) {
+                let s = score.get(w).copied().unwrap_or(1.0);
+                prod *= s;
+                sum += s;
+            }
+            (prod / (tf * (1.0 + sum)), phrase)
+        })
+        .collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    // Drop a phrase contained in a better one, and near repeats.
+    let mut out: Vec<String> = Vec::new();
+    for (_, p) in ranked {
+        if out.iter().any(|o| o.contains(&p) || p.contains(o.as_str())) {
+            continue;
+        }
+        out.push(p);
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_articles_subject_comes_first_and_stopwords_never_bound_a_phrase() {
+        let text = "The harbour authority reopened the northern quay on Tuesday. \
+            The northern quay had been closed for three months of repairs. \
+            Fishing boats will return to the northern quay on Wednesday, the harbour authority said. \
+            Repairs to the southern quay start in spring.";
+        let k = keywords(text, Some("en"), 5);
+        assert!(k.iter().take(3).any(|p| p == "northern quay"), "{k:?}");
+        assert!(k.iter().any(|p| p.contains("harbour authority")), "{k:?}");
+        for p in &k {
+            let first = p.split(' ').next().unwrap();
+            let last = p.split(' ').next_back().unwrap();
+            assert!(!["the", "on", "of", "to"].contains(&first), "{p}");
+            assert!(!["the", "on", "of", "to"].contains(&last), "{p}");
+        }
+        assert!(keywords("", Some("en"), 5).is_empty());
+        assert!(keywords("the of and", Some("en"), 5).is_empty());
+    }
+}
