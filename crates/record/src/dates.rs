@@ -1,5 +1,6 @@
 //! Date words shared by the stages that read dates in text (the normalizer's
-//! datelines, the enricher's date mentions).
+//! datelines, the enricher's date mentions). Here rather than in either stage so
+//! that the two read the same month names.
 
 /// Month names and common abbreviations in the languages the rule packs cover.
 pub fn month(name: &str) -> Option<u8> {
