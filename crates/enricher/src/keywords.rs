@@ -83,8 +83,18 @@ fn tokenize(text: &str, stop: &FastSet<String>) -> Vec<Vec<Token>> {
     chunks
 }
 
+/// Text past this is not read for key phrases: an article's subject is set long
+/// before, and the candidate table grows with the text (a 16 MB body would cost
+/// hundreds of megabytes).
+const MAX_TEXT_BYTES: usize = 100_000;
+
 /// The `n` best key phrases of `text` (1 to 3 words), best first.
 pub fn keywords(text: &str, lang: Option<&str>, n: usize) -> Vec<String> {
+    let mut cut = text.len().min(MAX_TEXT_BYTES);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let text = &text[..cut];
     let stop = stopwords(lang.unwrap_or("en"));
     let chunks = tokenize(text, stop);
     let sentences = chunks
@@ -210,6 +220,17 @@ mod tests {
             assert!(!["the", "on", "of", "to"].contains(&last), "{p}");
         }
         assert!(keywords("", Some("en"), 5).is_empty());
+        // A huge body is read only in part, and quickly.
+        let big = "Ferry timetables change on the islands. ".repeat(200_000);
+        let t = std::time::Instant::now();
+        assert!(keywords(&big, Some("en"), 5)
+            .iter()
+            .any(|k| k.contains("ferry")));
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
         assert!(keywords("the of and", Some("en"), 5).is_empty());
     }
 }

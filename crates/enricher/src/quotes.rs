@@ -120,8 +120,18 @@ fn closers(open: char) -> Option<&'static [char]> {
     })
 }
 
+/// Quotes are looked for in the first this-many bytes only: the scan keeps a
+/// character table of the text (12 bytes a character), which for a 16 MB body
+/// would take 200 MB from the daemon's memory bound.
+const MAX_TEXT_BYTES: usize = 1_000_000;
+
 /// Every direct quote of `body`, with its speaker where the text says it.
 pub fn quotes(body: &str) -> Vec<Quote> {
+    let mut cut = body.len().min(MAX_TEXT_BYTES);
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let body = &body[..cut];
     let chars: Vec<char> = body.chars().collect();
     // Byte offset of each char, for slicing context.
     let mut byte_at: Vec<usize> = body.char_indices().map(|(b, _)| b).collect();
