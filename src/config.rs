@@ -202,9 +202,10 @@ impl DedupSection {
         self.exact_action == DupAction::Route || self.near_action == DupAction::Route
     }
 
-    /// The near-duplicate settings, or `None` when near duplicates are off.
-    pub fn near_config(&self) -> Option<newsflow_deduplicator::near::NearConfig> {
-        self.near.then(|| newsflow_deduplicator::near::NearConfig {
+    /// The deduplicator's settings.
+    pub fn dedup_config(&self) -> newsflow_deduplicator::near::NearConfig {
+        newsflow_deduplicator::near::NearConfig {
+            near: self.near,
             shingle_words: self.shingle_words,
             shingle_chars: self.shingle_chars,
             permutations: self.permutations,
@@ -214,7 +215,7 @@ impl DedupSection {
             window_secs: self.window_days.saturating_mul(86_400),
             max_entries: self.max_entries,
             ..newsflow_deduplicator::near::NearConfig::default()
-        })
+        }
     }
 }
 

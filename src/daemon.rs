@@ -71,7 +71,7 @@ impl Resources {
         })
         .map_err(|e| e.to_string())?;
         let rules = load_rules(cfg)?;
-        let index = DedupIndex::open(&cfg.state.dir, cfg.dedup.near_config())?;
+        let index = DedupIndex::open(&cfg.state.dir, cfg.dedup.dedup_config())?;
         let sink = JsonlSink::open(JsonlConfig {
             dir: cfg.sink.jsonl.dir.clone(),
             batch_size: cfg.sink.jsonl.batch_size,

@@ -9,7 +9,7 @@
 
 use newsflow_deduplicator::minhash::{self, Params};
 use newsflow_deduplicator::near::NearConfig;
-use newsflow_deduplicator::{body_key, DedupIndex, Entry};
+use newsflow_deduplicator::{DedupIndex, Entry};
 use newsflow_normalizer::{normalize_full, rules::RuleSet, structure::Layers, Limits};
 use newsflow_record::DedupStatus;
 use serde::Serialize;
@@ -100,7 +100,7 @@ pub fn run(
         permutations: cfg.permutations,
         ..Report::default()
     };
-    let params = Params::new(cfg.shingle_words, cfg.permutations, cfg.lsh_threshold);
+    let params = Params::new(cfg.permutations, cfg.lsh_threshold);
     report.bands = params.bands;
     report.rows = params.rows;
     // Bodies as the daemon would index them.
@@ -130,18 +130,13 @@ pub fn run(
         docs.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / docs.len() as f64;
 
     let state = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let index = DedupIndex::open(state.path(), Some(cfg))?;
+    let index = DedupIndex::open(state.path(), cfg)?;
     let started = Instant::now();
     let mut decisions = Vec::with_capacity(docs.len());
     for chunk in docs.chunks(256) {
         let entries: Vec<Entry> = chunk
             .iter()
-            .map(|(name, body)| Entry {
-                key: body_key(body),
-                id: name,
-                body,
-                received: u64::MAX / 2,
-            })
+            .map(|(name, body)| Entry::new(name, body, u64::MAX / 2))
             .collect();
         decisions.extend(index.decide_batch(&entries).map_err(|e| e.to_string())?);
     }
@@ -209,7 +204,6 @@ pub fn run(
 /// Every pair's exact Jaccard and containment, and which pairs LSH makes candidates.
 fn brute_force(docs: &[(String, String)], cfg: &NearConfig, params: &Params) -> BruteForce {
     let started = Instant::now();
-    let perms = minhash::Permutations::new(cfg.permutations);
     let sets: Vec<Vec<u64>> = docs
         .iter()
         .map(|(_, b)| {
@@ -221,7 +215,7 @@ fn brute_force(docs: &[(String, String)], cfg: &NearConfig, params: &Params) -> 
         .collect();
     let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
     for (i, s) in sets.iter().enumerate() {
-        let sig = minhash::signature(s, &perms);
+        let sig = minhash::signature(s, cfg.permutations);
         for k in minhash::band_keys(&sig, params) {
             buckets.entry(k).or_default().push(i as u32);
         }

@@ -202,7 +202,11 @@ fn main() -> ExitCode {
             Ok(r) => r,
             Err(code) => return code,
         };
-        let near = cfg.dedup.near_config().unwrap_or_default();
+        // The evaluation measures near duplicates whatever the config says.
+        let near = newsflow_deduplicator::near::NearConfig {
+            near: true,
+            ..cfg.dedup.dedup_config()
+        };
         let truth = truth
             .clone()
             .or_else(|| Some(dir.join("truth.json")).filter(|p| p.exists()));
@@ -944,7 +948,10 @@ fn dedup_stats(cfg: &Config, top: usize) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let index = match newsflow_deduplicator::DedupIndex::open(&cfg.state.dir, None) {
+    let index = match newsflow_deduplicator::DedupIndex::open(
+        &cfg.state.dir,
+        newsflow_deduplicator::near::NearConfig::exact_only(),
+    ) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("newsflow: {e}");

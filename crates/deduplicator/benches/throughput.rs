@@ -8,7 +8,7 @@
 //! (index transaction included), RSS per indexed document, and disk per document.
 
 use newsflow_deduplicator::near::NearConfig;
-use newsflow_deduplicator::{body_key, minhash, DedupIndex, Entry};
+use newsflow_deduplicator::{minhash, DedupIndex, Entry};
 use newsflow_record::DedupStatus;
 use std::time::Instant;
 
@@ -77,7 +77,7 @@ fn main() {
         max_entries: (prefill + docs) as u64 + 1,
         ..NearConfig::default()
     };
-    let index = DedupIndex::open(dir.path(), Some(cfg)).unwrap();
+    let index = DedupIndex::open(dir.path(), cfg).unwrap();
     let rss0 = rss_kib();
     let started = Instant::now();
     let mut kept: Vec<String> = Vec::new();
@@ -89,12 +89,7 @@ fn main() {
         let entries: Vec<Entry> = bodies
             .iter()
             .zip(&ids)
-            .map(|(b, id)| Entry {
-                key: body_key(b),
-                id,
-                body: b,
-                received: u64::MAX / 2,
-            })
+            .map(|(b, id)| Entry::new(id, b, u64::MAX / 2))
             .collect();
         index.decide_batch(&entries).unwrap();
         if kept.len() < 5000 {
@@ -129,11 +124,13 @@ fn main() {
         })
         .collect();
     let bytes: usize = bodies.iter().map(String::len).sum();
-    let perms = minhash::Permutations::new(cfg.permutations);
     let t = Instant::now();
     let mut sink = 0u64;
     for b in &bodies {
-        let sig = minhash::signature(&newsflow_deduplicator::near::shingles(&cfg, b), &perms);
+        let sig = minhash::signature(
+            &newsflow_deduplicator::near::shingles(&cfg, b),
+            cfg.permutations,
+        );
         sink = sink.wrapping_add(sig[0] as u64);
     }
     let core = t.elapsed().as_secs_f64();
@@ -144,12 +141,7 @@ fn main() {
         let entries: Vec<Entry> = chunk
             .iter()
             .zip(idc)
-            .map(|(b, id)| Entry {
-                key: body_key(b),
-                id,
-                body: b,
-                received: u64::MAX / 2,
-            })
+            .map(|(b, id)| Entry::new(id, b, u64::MAX / 2))
             .collect();
         for d in index.decide_batch(&entries).unwrap() {
             match d.status {
@@ -163,7 +155,7 @@ fn main() {
     // A restart: the in-memory maps are rebuilt from the stored records.
     drop(index);
     let t = Instant::now();
-    let reopened = DedupIndex::open(dir.path(), Some(cfg)).unwrap();
+    let reopened = DedupIndex::open(dir.path(), cfg).unwrap();
     let reopen = t.elapsed().as_secs_f64();
     let indexed = reopened.len();
     drop(reopened);

@@ -86,6 +86,18 @@ pub struct Entry<'a> {
     pub received: u64,
 }
 
+impl<'a> Entry<'a> {
+    /// The entry of a record: its body's key computed here.
+    pub fn new(id: &'a str, body: &'a str, received: u64) -> Entry<'a> {
+        Entry {
+            key: body_key(body),
+            id,
+            body,
+            received,
+        }
+    }
+}
+
 /// The persistent duplicate index: exact, and near when configured.
 pub struct DedupIndex {
     db: Database,
@@ -94,13 +106,9 @@ pub struct DedupIndex {
 
 impl DedupIndex {
     /// Opens (or creates) `<state>/dedup.redb`. Only one process may hold it.
-    /// With `near` (else exact duplicates only), near duplicates are found too.
-    /// The in-memory maps are rebuilt from the stored records.
-    pub fn open(state_dir: &Path, near: Option<NearConfig>) -> Result<DedupIndex, String> {
-        let cfg = near.unwrap_or(NearConfig {
-            near: false,
-            ..NearConfig::default()
-        });
+    /// Near duplicates are found when `cfg.near`, else exact ones only. The
+    /// in-memory maps are rebuilt from the stored records.
+    pub fn open(state_dir: &Path, cfg: NearConfig) -> Result<DedupIndex, String> {
         let path = state_dir.join("dedup.redb");
         // redb's default page cache is sized for databases, not for a daemon with a
         // memory bound; inserts append and the hot set is small.
@@ -226,12 +234,9 @@ pub async fn run(
                 .iter()
                 .flat_map(|i| {
                     let received = i.claim.received_at.unix_timestamp().max(0) as u64;
-                    i.records.iter().map(move |r| Entry {
-                        key: body_key(&r.body),
-                        id: &r.id,
-                        body: &r.body,
-                        received,
-                    })
+                    i.records
+                        .iter()
+                        .map(move |r| Entry::new(&r.id, &r.body, received))
                 })
                 .collect();
             let r = idx.decide_batch(&entries);
@@ -290,12 +295,7 @@ mod tests {
     use super::*;
 
     fn entry<'a>(body: &'a str, id: &'a str) -> Entry<'a> {
-        Entry {
-            key: body_key(body),
-            id,
-            body,
-            received: 1_900_000_000,
-        }
+        Entry::new(id, body, 1_900_000_000)
     }
 
     #[test]
@@ -319,7 +319,7 @@ mod tests {
     fn index_persists_and_a_replay_is_not_its_own_duplicate() {
         let t = tempfile::tempdir().unwrap();
         {
-            let idx = DedupIndex::open(t.path(), None).unwrap();
+            let idx = DedupIndex::open(t.path(), NearConfig::exact_only()).unwrap();
             let d = idx
                 .decide_batch(&[
                     entry("one story", "a"),
@@ -334,7 +334,7 @@ mod tests {
             );
             assert_eq!(d[2].status, DedupStatus::Unique);
         }
-        let idx = DedupIndex::open(t.path(), None).unwrap();
+        let idx = DedupIndex::open(t.path(), NearConfig::exact_only()).unwrap();
         assert_eq!(idx.len(), 2);
         let d = idx
             .decide_batch(&[entry("one story", "a"), entry("one story", "z")])
@@ -350,8 +350,10 @@ mod tests {
     #[test]
     fn a_second_process_is_refused_clearly() {
         let t = tempfile::tempdir().unwrap();
-        let _a = DedupIndex::open(t.path(), None).unwrap();
-        let e = DedupIndex::open(t.path(), None).err().unwrap();
+        let _a = DedupIndex::open(t.path(), NearConfig::exact_only()).unwrap();
+        let e = DedupIndex::open(t.path(), NearConfig::exact_only())
+            .err()
+            .unwrap();
         assert!(e.contains("in use"), "{e}");
     }
 
@@ -375,7 +377,7 @@ mod tests {
         // Two fifths of the article: Jaccard about 0.4, containment about 1.
         let excerpt = base.split(' ').take(240).collect::<Vec<_>>().join(" ");
         {
-            let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+            let idx = DedupIndex::open(t.path(), cfg).unwrap();
             let d = idx
                 .decide_batch(&[
                     entry(&base, "a"),
@@ -402,7 +404,7 @@ mod tests {
             assert_eq!(d[4].status, DedupStatus::ExactDuplicate);
             assert_eq!(d[4].duplicate_of.as_deref(), Some("a"));
         }
-        let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+        let idx = DedupIndex::open(t.path(), cfg).unwrap();
         let d = idx
             .decide_batch(&[entry(&edited, "c"), entry(&base.replace("w", "v"), "f")])
             .unwrap();
@@ -425,13 +427,13 @@ mod tests {
             max_entries: 3,
             ..NearConfig::default()
         };
-        let idx = DedupIndex::open(t.path(), Some(cfg)).unwrap();
+        let idx = DedupIndex::open(t.path(), cfg).unwrap();
         let bodies: Vec<String> = (0..5).map(|i| article(i, 200).join(" ")).collect();
         let ids: Vec<String> = (0..5).map(|i| format!("r{i}")).collect();
         let batch: Vec<Entry> = (0..5).map(|i| entry(&bodies[i], &ids[i])).collect();
         idx.decide_batch(&batch).unwrap();
         assert_eq!(idx.near_stats(1).unwrap().documents, 3);
-        // Older than the window: gone at the next batch.
+        // One more: still at the cap.
         let old = Entry {
             received: 1_000,
             ..entry("an old story about the harbour and its quays", "old")
@@ -439,6 +441,19 @@ mod tests {
         idx.decide_batch(&[old]).unwrap();
         let stats = idx.near_stats(1).unwrap();
         assert_eq!(stats.documents, 3, "{stats:?}");
+
+        // Older than the window: gone once the batch that brought it ends, so a
+        // later copy is not its duplicate; the recent record stays.
+        let t = tempfile::tempdir().unwrap();
+        let idx = DedupIndex::open(t.path(), NearConfig::default()).unwrap();
+        let old = Entry {
+            received: 1_000,
+            ..entry(&bodies[0], "old")
+        };
+        idx.decide_batch(&[old, entry(&bodies[1], "new")]).unwrap();
+        assert_eq!(idx.near_stats(1).unwrap().documents, 1);
+        let d = idx.decide_batch(&[entry(&bodies[0], "again")]).unwrap();
+        assert_eq!(d[0].status, DedupStatus::Unique, "{:?}", d[0]);
     }
 
     #[test]
@@ -453,7 +468,7 @@ mod tests {
                 .unwrap();
             tx.commit().unwrap();
         }
-        let idx = DedupIndex::open(t.path(), Some(NearConfig::default())).unwrap();
+        let idx = DedupIndex::open(t.path(), NearConfig::default()).unwrap();
         assert_eq!(idx.len(), 1);
         let d = idx.decide_batch(&[entry("an old story", "new")]).unwrap();
         assert_eq!(d[0].status, DedupStatus::ExactDuplicate);

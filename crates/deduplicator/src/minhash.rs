@@ -8,12 +8,10 @@
 //! is made by one-permutation hashing with optimal densification: one pass over
 //! the shingles, not one per signature position.
 
-/// How documents are cut into shingles and signed.
+/// How signatures are cut into LSH bands.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
-    /// Words per shingle.
-    pub shingle_words: usize,
-    /// Signature length (MinHash permutations).
+    /// Signature length (`[dedup] permutations`).
     pub permutations: usize,
     /// LSH bands and rows per band (`bands * rows <= permutations`).
     pub bands: usize,
@@ -22,34 +20,13 @@ pub struct Params {
 
 impl Params {
     /// Parameters whose LSH is tuned for `lsh_threshold` (see [`optimal_bands`]).
-    pub fn new(shingle_words: usize, permutations: usize, lsh_threshold: f64) -> Params {
+    pub fn new(permutations: usize, lsh_threshold: f64) -> Params {
         let (bands, rows) = optimal_bands(lsh_threshold, permutations);
         Params {
-            shingle_words: shingle_words.max(1),
             permutations,
             bands,
             rows,
         }
-    }
-}
-
-/// The signature's shape: its length (`[dedup] permutations`, the number of
-/// one-permutation-hashing bins).
-pub struct Permutations {
-    k: usize,
-}
-
-impl Permutations {
-    pub fn new(n: usize) -> Permutations {
-        Permutations { k: n }
-    }
-
-    pub fn len(&self) -> usize {
-        self.k
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.k == 0
     }
 }
 
@@ -68,7 +45,8 @@ fn word_hash(word: &str, plain: bool, buf: &mut String) -> u64 {
 
 /// Hashes of the word shingles of `text`: words are maximal runs of letters and
 /// digits (any script), case-folded; a text shorter than one shingle gives one
-/// shingle of all its words. Duplicates are kept (see [`shingle_set`]).
+/// shingle of all its words. Duplicates are kept: they change nothing in a
+/// signature.
 pub fn shingles(text: &str, words_per_shingle: usize) -> Vec<u64> {
     let n = words_per_shingle.max(1);
     let mut buf = String::new();
@@ -109,15 +87,6 @@ pub fn char_shingles(text: &str, n: usize) -> Vec<u64> {
         return vec![hash(&chars)];
     }
     chars.windows(n).map(hash).collect()
-}
-
-/// [`shingles`] as a set: sorted, without repeats (what MinHash and the
-/// containment estimate see; fewer shingles to sign).
-pub fn shingle_set(text: &str, words_per_shingle: usize) -> Vec<u64> {
-    let mut s = shingles(text, words_per_shingle);
-    s.sort_unstable();
-    s.dedup();
-    s
 }
 
 /// Byte classes for the word scanner: ASCII separators, lowercase letters and
@@ -216,8 +185,8 @@ fn combine(words: &[u64]) -> u64 {
 /// positions of two signatures have probability equal to the Jaccard similarity,
 /// as with k permutations, at the cost of one pass over the shingles instead of
 /// k. An empty set has an all-`u32::MAX` signature.
-pub fn signature(shingles: &[u64], perms: &Permutations) -> Vec<u32> {
-    let k = perms.len().max(1);
+pub fn signature(shingles: &[u64], permutations: usize) -> Vec<u32> {
+    let k = permutations.max(1);
     let mut sig = vec![u32::MAX; k];
     let mut filled = vec![false; k];
     for &s in shingles {
@@ -291,19 +260,6 @@ pub fn containment(j: f64, size_a: usize, size_b: usize) -> f64 {
     (inter / small).min(1.0)
 }
 
-/// Exact Jaccard of two shingle lists (as sets), for the evaluation's ground truth.
-pub fn exact_jaccard(a: &[u64], b: &[u64]) -> f64 {
-    let a: std::collections::HashSet<u64> = a.iter().copied().collect();
-    let b: std::collections::HashSet<u64> = b.iter().copied().collect();
-    let inter = a.intersection(&b).count();
-    let union = a.len() + b.len() - inter;
-    if union == 0 {
-        0.0
-    } else {
-        inter as f64 / union as f64
-    }
-}
-
 /// Probability that two documents of Jaccard `s` share at least one band.
 pub fn collision_probability(s: f64, bands: usize, rows: usize) -> f64 {
     1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
@@ -342,6 +298,19 @@ pub fn optimal_bands(threshold: f64, permutations: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Exact Jaccard of two shingle lists, as sets.
+    fn exact_jaccard(a: &[u64], b: &[u64]) -> f64 {
+        let a: std::collections::HashSet<u64> = a.iter().copied().collect();
+        let b: std::collections::HashSet<u64> = b.iter().copied().collect();
+        let inter = a.intersection(&b).count();
+        let union = a.len() + b.len() - inter;
+        if union == 0 {
+            0.0
+        } else {
+            inter as f64 / union as f64
+        }
+    }
 
     #[test]
     fn words_are_runs_of_letters_and_digits_in_any_script() {
@@ -406,13 +375,10 @@ mod tests {
             .collect();
         let (sa, sb) = (shingles(&a, 3), shingles(&b.join(" "), 3));
         let exact = exact_jaccard(&sa, &sb);
-        let perms = Permutations::new(256);
-        let est = jaccard(&signature(&sa, &perms), &signature(&sb, &perms));
+        let perms = 256;
+        let est = jaccard(&signature(&sa, perms), &signature(&sb, perms));
         assert!((est - exact).abs() < 0.08, "estimate {est} exact {exact}");
-        assert_eq!(
-            jaccard(&signature(&sa, &perms), &signature(&sa, &perms)),
-            1.0
-        );
+        assert_eq!(jaccard(&signature(&sa, perms), &signature(&sa, perms)), 1.0);
     }
 
     #[test]

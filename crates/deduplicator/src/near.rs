@@ -14,7 +14,7 @@
 //! included), which `[dedup] max_entries` bounds.
 //! Exact duplicates are not indexed (they would add nothing).
 
-use crate::minhash::{self, Params, Permutations};
+use crate::minhash::{self, Params};
 use newsflow_record::{Dedup, DedupStatus};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use std::collections::HashMap;
@@ -63,6 +63,16 @@ impl Default for NearConfig {
             lsh_threshold: 0.3,
             window_secs: 30 * 86_400,
             max_entries: 500_000,
+        }
+    }
+}
+
+impl NearConfig {
+    /// Exact duplicates only, with the default window and cap.
+    pub fn exact_only() -> NearConfig {
+        NearConfig {
+            near: false,
+            ..NearConfig::default()
         }
     }
 }
@@ -171,7 +181,6 @@ impl Doc {
 pub struct State {
     pub cfg: NearConfig,
     pub params: Params,
-    perms: Permutations,
     /// First 16 bytes of a body key → slot of the record indexed with it.
     exact: HashMap<[u8; 16], u32, KeyHash>,
     /// Band key → earliest slot with that band, both cut to 32 bits.
@@ -231,11 +240,10 @@ impl State {
     /// other shingle settings are dropped (with a warning): they cannot be
     /// compared with new ones; the exact keys stay.
     pub fn open(cfg: NearConfig, tx: &WriteTransaction) -> Result<State, redb::Error> {
-        let params = Params::new(cfg.shingle_words, cfg.permutations, cfg.lsh_threshold);
+        let params = Params::new(cfg.permutations, cfg.lsh_threshold);
         let mut state = State {
             cfg,
             params,
-            perms: Permutations::new(cfg.permutations),
             exact: HashMap::default(),
             buckets: HashMap::default(),
             next_slot: 0,
@@ -380,7 +388,7 @@ impl State {
             // size the containment estimate uses; not sorting them out saves a
             // tenth of the stage.
             let shingles = shingles(&self.cfg, body);
-            let sig = minhash::signature(&shingles, &self.perms);
+            let sig = minhash::signature(&shingles, self.cfg.permutations);
             let keys = minhash::band_keys(&sig, &self.params);
             (sig, shingles.len(), keys)
         } else {

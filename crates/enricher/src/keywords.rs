@@ -4,36 +4,19 @@
 //! Hand-written: the YAKE crates on crates.io are unmaintained or pull their own
 //! stopword files; this follows the paper's single-word features (casing,
 //! position, frequency, context relatedness, sentence spread) and its n-gram
-//! score, over the `stop-words` crate's lists (Stopwords ISO) for the record's
-//! language.
+//! score, over the stopword list of the record's language
+//! (`newsflow_record::words`, shared with the normalizer's classifier).
 
 // rapidhash's maps: SipHash on the many short words was a fifth of the time.
+use newsflow_record::words::{self, StopWords};
 use rapidhash::{RapidHashMap as FastMap, RapidHashSet as FastSet};
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 
-/// Languages whose stopword lists are used; others get English's (a stopword list
-/// of the wrong language only weakens the phrase boundaries).
-const LANGS: &[&str] = &[
-    "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu", "tr",
-    "ru", "ca",
-];
-
-fn stopwords(lang: &str) -> &'static FastSet<String> {
-    static CACHE: LazyLock<Mutex<HashMap<String, &'static FastSet<String>>>> =
-        LazyLock::new(Default::default);
-    let lang = if LANGS.contains(&lang) { lang } else { "en" };
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(s) = cache.get(lang) {
-        return s;
-    }
-    let set: FastSet<String> = stop_words::get(lang)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect();
-    let set: &'static FastSet<String> = Box::leak(Box::new(set));
-    cache.insert(lang.to_string(), set);
-    set
+/// The stopwords of `lang`, or English's for a language without a list (a
+/// stopword list of the wrong language only weakens the phrase boundaries).
+fn stopwords(lang: &str) -> &'static StopWords {
+    words::stopwords(lang)
+        .or_else(|| words::stopwords("en"))
+        .expect("the English list is built in")
 }
 
 struct Token {
@@ -44,7 +27,7 @@ struct Token {
     stop: bool,
 }
 
-fn tokenize(text: &str, stop: &FastSet<String>) -> Vec<Vec<Token>> {
+fn tokenize(text: &str, stop: &StopWords) -> Vec<Vec<Token>> {
     // Sentences, then words; a chunk boundary (punctuation) ends a phrase.
     let mut chunks: Vec<Vec<Token>> = Vec::new();
     let mut sentence = 0;

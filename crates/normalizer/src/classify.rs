@@ -10,10 +10,11 @@
 //! own edge; the stopword lists come from the `stop-words` crate (Stopwords ISO).
 
 use crate::rules::ends_terminated;
+use newsflow_record::words::{stopwords, StopWords};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 /// Features of one paragraph, reported by `newsflow explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -102,32 +103,6 @@ const SITE_SHORT_WORDS: usize = 20;
 /// Shorter ones are often in-body subheadings with words of their own ("Des
 /// absences en cascade").
 const TEASER_MIN_WORDS: usize = 7;
-
-static STOPWORDS: LazyLock<Mutex<HashMap<String, &'static HashSet<String>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The stopword set for an ISO 639-1 code, loaded once and kept for the process.
-fn stopwords(lang: &str) -> Option<&'static HashSet<String>> {
-    let mut cache = STOPWORDS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(set) = cache.get(lang) {
-        return Some(set);
-    }
-    if ![
-        "en", "de", "fr", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro", "hu",
-        "tr", "ru", "ca",
-    ]
-    .contains(&lang)
-    {
-        return None;
-    }
-    let words: HashSet<String> = stop_words::get(lang)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect();
-    let set: &'static HashSet<String> = Box::leak(Box::new(words));
-    cache.insert(lang.to_string(), set);
-    Some(set)
-}
 
 /// Second-person words per language (the same word can mean "of the" in French
 /// and "you" in German, so the document's language picks the list). German "Sie"
@@ -628,7 +603,7 @@ fn stem(word: &str) -> &str {
     }
 }
 
-fn is_content(word: &str, stop: Option<&HashSet<String>>) -> bool {
+fn is_content(word: &str, stop: Option<&StopWords>) -> bool {
     word.chars().count() >= 4
         && word.chars().all(char::is_alphabetic)
         && stop.is_none_or(|s| !s.contains(word))
@@ -684,7 +659,7 @@ pub struct Context<'a> {
     pub title_words: HashSet<String>,
     /// The byline's name words (capitalized, three letters or more).
     pub author: Vec<String>,
-    pub stop: Option<&'a HashSet<String>>,
+    pub stop: Option<&'a StopWords>,
     pub lang: Option<&'a str>,
 }
 
@@ -715,7 +690,7 @@ impl<'a> Context<'a> {
 fn stem_table<'w>(
     paras: impl Iterator<Item = &'w [String]>,
     title: Option<&str>,
-    stop: Option<&HashSet<String>>,
+    stop: Option<&StopWords>,
 ) -> HashMap<String, usize> {
     let title_words = title.map(words_of).unwrap_or_default();
     let mut stems: HashMap<String, usize> = HashMap::new();
@@ -734,7 +709,7 @@ fn stem_table<'w>(
 fn coherence(
     words: &[String],
     stems: &HashMap<String, usize>,
-    stop: Option<&HashSet<String>>,
+    stop: Option<&StopWords>,
     counted: bool,
 ) -> Option<f32> {
     let mut own: HashMap<&str, usize> = HashMap::new();

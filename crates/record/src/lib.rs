@@ -9,6 +9,7 @@
 
 pub mod dates;
 pub mod telemetry;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;

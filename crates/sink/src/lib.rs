@@ -337,9 +337,8 @@ pub async fn run(
                     Action::Route if route.is_none() => Action::Keep,
                     a => a,
                 };
-                let already = sink.written.remove(&record.id)
-                    || route.as_mut().is_some_and(|r| r.written.remove(&record.id));
-                if already {
+                // Recovery hands every id found in either output to the main sink.
+                if sink.written.remove(&record.id) {
                     tracing::info!(file = %item.claim.rel_path, id = %record.id, "record already written before the last stop; not written again");
                 } else if action == Action::Drop {
                     metrics::counter!(telemetry::DEDUP_DROPPED, "status" => status.as_str())
