@@ -226,6 +226,10 @@ pub struct EnricherSection {
     pub quotes: bool,
     pub dates: bool,
     pub keywords: usize,
+    pub entities: bool,
+    /// Folder with places.tsv, organizations.tsv and given-names.txt; unset: the
+    /// gazetteer compiled into the binary.
+    pub gazetteer_dir: Option<PathBuf>,
 }
 
 impl Default for EnricherSection {
@@ -235,6 +239,8 @@ impl Default for EnricherSection {
             quotes: true,
             dates: true,
             keywords: 10,
+            entities: true,
+            gazetteer_dir: None,
         }
     }
 }
@@ -524,6 +530,11 @@ impl Config {
         }
         if self.enricher.words_per_minute == 0 {
             errs.push("[enricher] words_per_minute: must be at least 1".into());
+        }
+        if let Some(dir) = &self.enricher.gazetteer_dir {
+            if let Err(e) = newsflow_enricher::Gazetteer::load(dir) {
+                errs.push(format!("[enricher] gazetteer_dir: {e}"));
+            }
         }
         if self.metrics.enabled && self.metrics.listen.parse::<SocketAddr>().is_err() {
             errs.push(format!(

@@ -190,15 +190,25 @@ pub struct Live {
     pub enrich: watch::Receiver<EnrichConfig>,
 }
 
-/// The enricher's settings from the config.
-pub fn enrich_config(cfg: &Config) -> EnrichConfig {
-    EnrichConfig {
+/// The enricher's settings from the config; an error names the gazetteer file
+/// that does not load.
+pub fn enrich_config(cfg: &Config) -> Result<EnrichConfig, String> {
+    let gazetteer = match &cfg.enricher.gazetteer_dir {
+        Some(dir) => Arc::new(
+            newsflow_enricher::Gazetteer::load(dir)
+                .map_err(|e| format!("[enricher] gazetteer_dir: {e}"))?,
+        ),
+        None => newsflow_enricher::Gazetteer::embedded(),
+    };
+    Ok(EnrichConfig {
         words_per_minute: cfg.enricher.words_per_minute,
         quotes: cfg.enricher.quotes,
         dates: cfg.enricher.dates,
         keywords: cfg.enricher.keywords,
+        entities: cfg.enricher.entities,
+        gazetteer,
         ..EnrichConfig::default()
-    }
+    })
 }
 
 /// Runs the pipeline until the watcher stops (inbox done in `Once` mode, or

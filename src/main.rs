@@ -4,6 +4,7 @@ mod config;
 mod daemon;
 mod eval;
 mod eval_dedup;
+mod eval_enrich;
 mod eval_extract;
 mod metrics_export;
 
@@ -111,6 +112,28 @@ enum EvalWhat {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// People, places, organizations and quote speakers against hand-labeled
+    /// articles (<name>.json beside <name>.txt; tests/fixtures/enrich).
+    Enrich {
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also list every missed and false entity and quote.
+        #[arg(long)]
+        mistakes: bool,
+        /// Config file whose rule packs and [enricher] settings to use (default: as for `run`).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Language identification on a TSV of `<ISO 639-1>\t<paragraph>` lines
+    /// (tests/fixtures/lang/news-paragraphs.tsv): accuracy overall and per language.
+    Language {
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Main-content extraction from HTML pages, scored like score_extract.py
     /// (4-token shingles), with title/byline/date accuracy and speed.
     Extract {
@@ -211,6 +234,68 @@ fn main() -> ExitCode {
             .clone()
             .or_else(|| Some(dir.join("truth.json")).filter(|p| p.exists()));
         return match eval_dedup::run(dir, truth.as_deref(), &rules, near, *brute_force_limit) {
+            Ok(r) if *json => {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print!("{}", r.to_text());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("newsflow: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::Eval {
+        what:
+            EvalWhat::Enrich {
+                dir,
+                json,
+                mistakes,
+                config,
+            },
+    } = &cli.command
+    {
+        let cfg = match Config::load(config.as_deref()) {
+            Ok(l) => l.config,
+            Err(e) => {
+                eprintln!("newsflow: invalid configuration:\n{e}");
+                return ExitCode::from(2);
+            }
+        };
+        let rules = match rules_from(config.as_deref()) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let enrich = match daemon::enrich_config(&cfg) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("newsflow: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return match eval_enrich::run_enrich(dir, &rules, &enrich) {
+            Ok(r) if *json => {
+                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(r) => {
+                print!("{}", r.to_text(*mistakes));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("newsflow: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::Eval {
+        what: EvalWhat::Language { file, json },
+    } = &cli.command
+    {
+        return match eval_enrich::run_language(file) {
             Ok(r) if *json => {
                 println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
                 ExitCode::SUCCESS
@@ -726,7 +811,7 @@ async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(),
         }));
     }
     let (rules_tx, rules_rx) = watch::channel(res.rules.clone());
-    let (enrich_tx, enrich_rx) = watch::channel(daemon::enrich_config(&cfg));
+    let (enrich_tx, enrich_rx) = watch::channel(daemon::enrich_config(&cfg)?);
     let live = daemon::Live {
         rules: rules_rx,
         enrich: enrich_rx,
@@ -829,7 +914,13 @@ fn reload(
             tracing::warn!("[log] level could not be changed");
         }
     }
-    let enrich = daemon::enrich_config(&new);
+    let enrich = match daemon::enrich_config(&new) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!("the new [enricher] settings do not load and were not applied; the running ones stay: {e}");
+            return;
+        }
+    };
     if enrich != *enrich_tx.borrow() {
         tracing::info!(
             words_per_minute = new.enricher.words_per_minute,

@@ -1,18 +1,23 @@
-//! The enricher stage: word count, reading time, language and direct quotes with
-//! their speakers ([`quotes`]) of each record.
+//! The enricher stage: word count, reading time, language (of the body, and of
+//! the title when it differs), people, places and organizations ([`entities`]),
+//! direct quotes with their speakers ([`quotes`]), dates ([`dates`]) and key
+//! phrases ([`keywords`]) of each record.
 //!
 //! [`enrich`] is the pure core; [`run`] moves items from the deduplicator to the sink.
 
 pub mod dates;
+pub mod entities;
 pub mod keywords;
 pub mod quotes;
 
+pub use entities::Gazetteer;
 use newsflow_record::telemetry;
 use newsflow_record::{Item, Record, Stage};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Settings from `[enricher]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct EnrichConfig {
     /// Reading speed used for `reading_time_seconds`.
     pub words_per_minute: u32,
@@ -24,6 +29,22 @@ pub struct EnrichConfig {
     pub dates: bool,
     /// How many key phrases to give (0: none).
     pub keywords: usize,
+    /// Find people, places and organizations.
+    pub entities: bool,
+    /// Places, organizations and given names the entity tagger knows.
+    pub gazetteer: Arc<Gazetteer>,
+}
+
+impl PartialEq for EnrichConfig {
+    fn eq(&self, o: &Self) -> bool {
+        self.words_per_minute == o.words_per_minute
+            && self.min_words_for_language == o.min_words_for_language
+            && self.quotes == o.quotes
+            && self.dates == o.dates
+            && self.keywords == o.keywords
+            && self.entities == o.entities
+            && Arc::ptr_eq(&self.gazetteer, &o.gazetteer)
+    }
 }
 
 impl Default for EnrichConfig {
@@ -34,6 +55,8 @@ impl Default for EnrichConfig {
             quotes: true,
             dates: true,
             keywords: 10,
+            entities: true,
+            gazetteer: Gazetteer::embedded(),
         }
     }
 }
@@ -72,7 +95,11 @@ fn sample(text: &str) -> &str {
 /// ISO 639-3, which isolang maps to 639-1.
 pub fn language(text: &str) -> Option<(String, f64)> {
     let info = whatlang::detect(sample(text))?;
-    let code = isolang::Language::from_639_3(info.lang().code())?.to_639_1()?;
+    let code = match info.lang() {
+        // whatlang names Chinese by Mandarin's code, which has no 639-1 form.
+        whatlang::Lang::Cmn => "zh",
+        l => isolang::Language::from_639_3(l.code())?.to_639_1()?,
+    };
     Some((
         code.to_string(),
         (info.confidence() * 1000.0).round() / 1000.0,
@@ -89,6 +116,13 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
             record.language = Some(lang);
             record.language_confidence = Some(conf);
         }
+        record.title_language = record
+            .title
+            .as_deref()
+            .filter(|t| word_count(t) >= MIN_TITLE_WORDS)
+            .and_then(language)
+            .filter(|(l, conf)| *conf >= 0.5 && record.language.as_deref() != Some(l.as_str()))
+            .map(|(l, _)| l);
         metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "language")
             .record(t.elapsed().as_secs_f64());
     }
@@ -108,13 +142,28 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
         metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "keywords")
             .record(t.elapsed().as_secs_f64());
     }
+    let mut mentions = Vec::new();
+    if cfg.entities {
+        let t = Instant::now();
+        (record.entities, mentions) =
+            entities::analyze(&record.body, record.language.as_deref(), &cfg.gazetteer);
+        metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "entities")
+            .record(t.elapsed().as_secs_f64());
+    }
     if cfg.quotes {
         let t = Instant::now();
-        record.quotes = quotes::quotes(&record.body);
+        record.quotes = quotes::quotes_with(&record.body, &mentions);
+        if cfg.entities {
+            entities::canonical_speakers(&mut record.quotes, &mut record.entities);
+        }
         metrics::histogram!(telemetry::ENRICHER_FEATURE_SECONDS, "feature" => "quotes")
             .record(t.elapsed().as_secs_f64());
     }
 }
+
+/// A title shorter than this is not given a language of its own: a few words
+/// are too little evidence and names look foreign in any language.
+const MIN_TITLE_WORDS: usize = 5;
 
 /// Enriches items until the input channel closes. Settings are read from `cfg` for
 /// every item, so a reload takes effect at once.
@@ -126,7 +175,7 @@ pub async fn run(
     while let Ok(item) = rx.recv().await {
         telemetry::item_in(Stage::Enricher);
         let started = Instant::now();
-        let cfg = *cfg.borrow();
+        let cfg = cfg.borrow().clone();
         let item = tokio::task::spawn_blocking(move || {
             let mut item = item;
             for record in &mut item.records {

@@ -11,6 +11,7 @@
 //! that quote's speaker, and a surname is widened to the fullest form of the
 //! name the article uses ("Blinken" → "Antony Blinken").
 
+use crate::entities::{Mention, MentionOf};
 pub use newsflow_record::Quote;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -116,6 +117,8 @@ fn closers(open: char) -> Option<&'static [char]> {
         '«' => &['»'],
         '„' => &['“', '”', '"'],
         '‹' => &['›'],
+        // German »…«; a French closing » was consumed with its opening «.
+        '»' => &['«'],
         _ => return None,
     })
 }
@@ -127,6 +130,12 @@ const MAX_TEXT_BYTES: usize = 1_000_000;
 
 /// Every direct quote of `body`, with its speaker where the text says it.
 pub fn quotes(body: &str) -> Vec<Quote> {
+    quotes_with(body, &[])
+}
+
+/// Every direct quote of `body`, speakers read from the entity `mentions` the
+/// tagger found (byte ranges, text order) where it found one near the quote.
+pub fn quotes_with(body: &str, mentions: &[Mention]) -> Vec<Quote> {
     let mut cut = body.len().min(MAX_TEXT_BYTES);
     while !body.is_char_boundary(cut) {
         cut -= 1;
@@ -172,8 +181,560 @@ pub fn quotes(body: &str) -> Vec<Quote> {
         }
         i = j + 1;
     }
-    attribute(body, &chars, &byte_at, &mut out);
+    if mentions.is_empty() {
+        attribute(body, &chars, &byte_at, &mut out);
+    } else {
+        attribute_by_mentions(body, &byte_at, mentions, &mut out);
+    }
     out
+}
+
+/// Speech verbs and attribution words, lower case, one word each (the first
+/// word of "according to", "fügte hinzu", "ha detto" is enough). English, German,
+/// French, Spanish, Italian.
+const SPEECH_WORDS: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "told",
+    "tells",
+    "added",
+    "adds",
+    "asked",
+    "asks",
+    "replied",
+    "replies",
+    "wrote",
+    "writes",
+    "noted",
+    "notes",
+    "warned",
+    "warns",
+    "explained",
+    "explains",
+    "stressed",
+    "stresses",
+    "insisted",
+    "insists",
+    "argued",
+    "argues",
+    "declared",
+    "declares",
+    "continued",
+    "recalled",
+    "recalls",
+    "acknowledged",
+    "admitted",
+    "conceded",
+    "announced",
+    "claimed",
+    "claims",
+    "countered",
+    "urged",
+    "vowed",
+    "promised",
+    "predicted",
+    "suggested",
+    "observed",
+    "remarked",
+    "commented",
+    "tweeted",
+    "posted",
+    "testified",
+    "concluded",
+    "complained",
+    "cautioned",
+    "according",
+    "shouted",
+    "joked",
+    "quipped",
+    "responded",
+    "emphasised",
+    "emphasized",
+    "agreed",
+    "pointed",
+    "put",
+    "wondered",
+    "told",
+    "sagte",
+    "sagt",
+    "sagten",
+    "erklärte",
+    "erklärt",
+    "betonte",
+    "betont",
+    "fügte",
+    "meinte",
+    "meint",
+    "warnte",
+    "warnt",
+    "kritisierte",
+    "kritisiert",
+    "forderte",
+    "fordert",
+    "schrieb",
+    "schreibt",
+    "räumte",
+    "sprach",
+    "spricht",
+    "ergänzte",
+    "bekräftigte",
+    "versicherte",
+    "kündigte",
+    "unterstrich",
+    "mahnte",
+    "so",
+    "zufolge",
+    "hieß",
+    "heißt",
+    "antwortete",
+    "rief",
+    "klagte",
+    "erinnerte",
+    "sagt",
+    "stellte",
+    "verwies",
+    "entgegnete",
+    "beklagte",
+    "dit",
+    "déclaré",
+    "déclare",
+    "ajouté",
+    "ajoute",
+    "affirmé",
+    "affirme",
+    "expliqué",
+    "explique",
+    "souligné",
+    "souligne",
+    "estimé",
+    "estime",
+    "assuré",
+    "assure",
+    "indiqué",
+    "indique",
+    "lancé",
+    "lance",
+    "martelé",
+    "insisté",
+    "prévenu",
+    "averti",
+    "regretté",
+    "dénoncé",
+    "reconnu",
+    "confié",
+    "poursuivi",
+    "rappelé",
+    "répondu",
+    "selon",
+    "précisé",
+    "jugé",
+    "ironisé",
+    "tranché",
+    "plaidé",
+    "résumé",
+    "commenté",
+    "déploré",
+    "fait",
+    "observé",
+    "dijo",
+    "dice",
+    "afirmó",
+    "afirma",
+    "añadió",
+    "añade",
+    "explicó",
+    "explica",
+    "declaró",
+    "declara",
+    "aseguró",
+    "asegura",
+    "señaló",
+    "señala",
+    "indicó",
+    "indica",
+    "subrayó",
+    "subraya",
+    "insistió",
+    "advirtió",
+    "criticó",
+    "sostuvo",
+    "recalcó",
+    "apuntó",
+    "destacó",
+    "manifestó",
+    "reconoció",
+    "lamentó",
+    "respondió",
+    "según",
+    "agregó",
+    "defendió",
+    "zanjó",
+    "denunció",
+    "remarcó",
+    "admitió",
+    "reprochó",
+    "detto",
+    "dichiarato",
+    "aggiunto",
+    "spiegato",
+    "secondo",
+    "affermato",
+    "sottolineato",
+    "réagi",
+    "confie",
+    "glisse",
+    "glissé",
+    "raconte",
+    "raconté",
+    "poursuit",
+    "tempête",
+    "résume",
+    "prévient",
+    "insiste",
+    "juge",
+    "dénonce",
+    "regrette",
+    "reconnaît",
+    "martèle",
+    "répond",
+    "rétorque",
+    "rétorqué",
+    "consideró",
+    "considera",
+    "reclamó",
+    "advierte",
+    "sostiene",
+    "recuerda",
+    "recordó",
+    "lamenta",
+    "resumió",
+    "replicó",
+    "opinó",
+    "berichtete",
+    "erläuterte",
+    "kommentierte",
+    "bilanzierte",
+    "schimpfte",
+    "sagten",
+    "ergänzt",
+    "betonten",
+    "erklärten",
+    "stated",
+    "states",
+    "underlined",
+    "underscored",
+    "highlighted",
+    "described",
+    "called",
+    "answered",
+    "saying",
+    "adding",
+    "telling",
+    "insisting",
+    "warning",
+    "noting",
+    "arguing",
+    "stressing",
+    "explaining",
+    "resume",
+    "comentaba",
+    "comenta",
+];
+
+/// Whether the word before byte `at` is a preposition: "told the BBC", "im
+/// Deutschlandfunk", "à l’AFP" name where it was said, not who said it.
+fn after_preposition(body: &str, at: usize) -> bool {
+    const PREPS: &[&str] = &[
+        "to",
+        "told",
+        "on",
+        "in",
+        "at",
+        "with",
+        "the",
+        "im",
+        "in",
+        "am",
+        "beim",
+        "dem",
+        "der",
+        "gegenüber",
+        "vor",
+        "à",
+        "au",
+        "aux",
+        "l",
+        "dans",
+        "sur",
+        "a",
+        "al",
+        "en",
+        "ante",
+        "la",
+    ];
+    let head = body[..at].trim_end_matches(['’', '\'']);
+    words_of(head)
+        .last()
+        .is_some_and(|(_, w)| PREPS.contains(&w.to_lowercase().as_str()))
+}
+
+/// The words of `s` with their byte offsets.
+fn words_of(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    s.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\''))
+        .filter(|w| !w.is_empty())
+        .map(move |w| (w.as_ptr() as usize - s.as_ptr() as usize, w))
+}
+
+/// Whether `s` holds a speech verb or attribution word ("a-t-il ajouté" too).
+fn has_speech(s: &str) -> bool {
+    words_of(s).any(|(_, w)| {
+        let l = w.to_lowercase();
+        SPEECH_WORDS.contains(&l.as_str()) || l.split('-').any(|p| SPEECH_WORDS.contains(&p))
+    })
+}
+
+/// Where the sentence after byte `from` ends (a full stop, question or
+/// exclamation mark before white space, an opening quote mark, a paragraph break),
+/// at most `max` bytes on.
+fn sentence_end(body: &str, from: usize, max: usize) -> usize {
+    let limit = (from + max).min(body.len());
+    let mut prev_word_len = 0;
+    for (i, c) in body[from..].char_indices() {
+        let at = from + i;
+        if at >= limit {
+            break;
+        }
+        if c == '\n' && body[at + 1..].starts_with('\n') || matches!(c, '“' | '„' | '«') {
+            return at;
+        }
+        if matches!(c, '.' | '!' | '?')
+            && body[at + 1..].starts_with(char::is_whitespace)
+            && (c != '.' || prev_word_len > 2)
+        {
+            return at + 1;
+        }
+        if c.is_alphanumeric() {
+            prev_word_len += 1;
+        } else {
+            prev_word_len = 0;
+        }
+    }
+    let mut l = limit;
+    while !body.is_char_boundary(l) {
+        l -= 1;
+    }
+    l
+}
+
+/// Where the sentence holding byte `to` starts, no further back than `floor`.
+fn sentence_start(body: &str, floor: usize, to: usize) -> usize {
+    let mut to = to.max(floor);
+    while !body.is_char_boundary(to) {
+        to -= 1;
+    }
+    let part = &body[floor..to];
+    let mut start = floor;
+    for (i, c) in part.char_indices() {
+        let next = part[i + c.len_utf8()..].chars().next();
+        if (matches!(c, '.' | '!' | '?') && next.is_some_and(char::is_whitespace))
+            || matches!(c, '”' | '»' | '“')
+        {
+            start = floor + i + c.len_utf8();
+        }
+    }
+    start
+}
+
+fn attribute_by_mentions(
+    body: &str,
+    byte_at: &[usize],
+    mentions: &[Mention],
+    quotes: &mut [Quote],
+) {
+    // Byte ranges of the quotes with their marks, to skip names inside quotes.
+    let ranges: Vec<(usize, usize)> = quotes
+        .iter()
+        .map(|q| {
+            (
+                byte_at[q.start.saturating_sub(1)],
+                byte_at[(q.end + 1).min(byte_at.len() - 1)],
+            )
+        })
+        .collect();
+    let outside = |m: &Mention| !ranges.iter().any(|&(a, b)| m.start >= a && m.end <= b);
+    let people_in = |from: usize, to: usize| {
+        mentions
+            .iter()
+            .filter(move |m| m.start >= from && m.end <= to && m.of == MentionOf::Person)
+    };
+    let orgs_in = |from: usize, to: usize| {
+        mentions
+            .iter()
+            .filter(move |m| m.start >= from && m.end <= to && m.of == MentionOf::Organization)
+    };
+    let mut last_speaker: Option<(String, usize)> = None;
+    // Titles the text gives people, the longest first; a title two people share
+    // points to neither.
+    let mut roles: Vec<(String, String)> = Vec::new();
+    for m in mentions {
+        if let Some(r) = &m.role {
+            roles.push((r.clone(), m.name.clone()));
+            // "Foreign Minister Sergei Lavrov": "the minister" too.
+            if let Some(head) = r.split_whitespace().last() {
+                roles.push((head.to_string(), m.name.clone()));
+            }
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    let shared: Vec<String> = roles
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| w[0].0.clone())
+        .collect();
+    roles.retain(|(r, _)| !shared.contains(r));
+    for k in 0..quotes.len() {
+        let (open, close) = ranges[k];
+        let para_start = body[..open].rfind("\n\n").map_or(0, |p| p + 2);
+        let para_end = body[close..].find("\n\n").map_or(body.len(), |p| close + p);
+        // Who "he said" or a bare verb points to: a person the paragraph names
+        // before the quote (outside quotes), else the last speaker if recent, else
+        // the last person named.
+        let salient = |last_speaker: &Option<(String, usize)>| -> Option<String> {
+            // "the secretary of state said": the person the text gave that title.
+            let clause = body
+                [sentence_start(body, para_start, open)..sentence_end(body, close, 240)]
+                .to_lowercase();
+            let by_role = roles
+                .iter()
+                .filter(|(r, _)| {
+                    clause.match_indices(r.as_str()).any(|(i, _)| {
+                        !clause[..i].ends_with(char::is_alphanumeric)
+                            && !clause[i + r.len()..].starts_with(char::is_alphanumeric)
+                    })
+                })
+                .max_by_key(|(r, _)| r.len());
+            if let Some((_, name)) = by_role {
+                return Some(name.clone());
+            }
+            let in_para: Vec<&Mention> =
+                people_in(para_start, open).filter(|m| outside(m)).collect();
+            // The last speaker if the paragraph names them again, else the
+            // paragraph's first person: its subject, more often than the last
+            // name it drops.
+            if let Some((name, _)) = last_speaker {
+                if in_para.iter().any(|m| &m.name == name) {
+                    return Some(name.clone());
+                }
+            }
+            if let Some(m) = in_para.first() {
+                return Some(m.name.clone());
+            }
+            if let Some((name, at)) = last_speaker {
+                if open - at < 1500 {
+                    return Some(name.clone());
+                }
+            }
+            mentions
+                .iter()
+                .rfind(|m| m.end <= open && m.of == MentionOf::Person && outside(m))
+                .map(|m| m.name.clone())
+        };
+        // After the quote: up to the end of its sentence; the attribution is in
+        // its first words.
+        let after_end = sentence_end(body, close, 240).min(para_end);
+        let after = &body[close..after_end];
+        let head_end = words_of(after)
+            .nth(13)
+            .map_or(after_end, |(at, _)| close + at);
+        let head = &body[close..head_end];
+        // Before it: from the start of its sentence.
+        let before_start = sentence_start(body, para_start, open);
+        let before = &body[before_start..open];
+        let mut speaker: Option<String> = None;
+        if has_speech(after) {
+            // A person in the first words ("…," said Celeste Saulo, who …), an
+            // organization that speaks ("the ministry said", not "told the BBC"),
+            // a person later in the sentence, else whoever "he said" points to.
+            speaker = people_in(close, after_end)
+                .find(|m| m.start < head_end)
+                .or_else(|| {
+                    orgs_in(close, after_end)
+                        .find(|m| m.start < head_end && !after_preposition(body, m.start))
+                })
+                .map(|m| m.name.clone())
+                .or_else(|| {
+                    AFTER
+                        .captures(after)
+                        .and_then(|c| c.name("a").or(c.name("b")))
+                        .and_then(|m| clean_name(m.as_str()))
+                        .filter(|n| {
+                            n.split_whitespace()
+                                .all(|w| w.starts_with(char::is_uppercase))
+                        })
+                })
+                .or_else(|| {
+                    (!has_speech(head))
+                        .then(|| people_in(close, after_end).next().map(|m| m.name.clone()))
+                        .flatten()
+                })
+                .or_else(|| salient(&last_speaker));
+        }
+        if speaker.is_none() && (has_speech(before) || before.trim_end().ends_with(':')) {
+            // The subject of the last speech verb: a name before it, or right after
+            // it ("said Blinken:"), else whoever the paragraph is about.
+            let verb_at = words_of(before)
+                .filter(|(_, w)| has_speech(w))
+                .last()
+                .map_or(before.len(), |(at, _)| at);
+            let v = before_start + verb_at;
+            speaker = people_in(before_start, v)
+                .next_back()
+                .or_else(|| people_in(v, open).next())
+                .or_else(|| orgs_in(before_start, v).next_back())
+                .map(|m| m.name.clone())
+                .or_else(|| has_speech(before).then(|| salient(&last_speaker)).flatten());
+        }
+        // A quote opening a sentence right after an attribution sentence
+        // ("…, said Secretary Blinken. “Moscow’s actions …”").
+        if speaker.is_none() && before.trim().is_empty() && before_start > para_start {
+            let prev_start = sentence_start(body, para_start, before_start.saturating_sub(2));
+            let prev = &body[prev_start..before_start];
+            let no_quote_between = k == 0 || ranges[k - 1].1 <= prev_start;
+            if no_quote_between && has_speech(prev) {
+                speaker = people_in(prev_start, before_start)
+                    .next_back()
+                    .map(|m| m.name.clone());
+            }
+        }
+        if speaker.is_none() && k > 0 {
+            let (_, prev_close) = ranges[k - 1];
+            // The same paragraph's quote before it, or a quote running on into a
+            // new paragraph with nobody else named in between.
+            let same_para = prev_close >= para_start;
+            let runs_on = !same_para
+                && body[para_start..open].trim().is_empty()
+                && people_in(prev_close, open).next().is_none();
+            // In one paragraph a later quote without its own attribution is the
+            // same speaker's ("“A,” Smith said. “B.”") unless someone else is
+            // named between them.
+            let prev = quotes[k - 1].speaker.as_deref();
+            let nobody_else = people_in(prev_close, open).all(|m| Some(m.name.as_str()) == prev);
+            if (same_para && nobody_else) || runs_on {
+                speaker = quotes[k - 1].speaker.clone();
+            }
+        }
+        if speaker.is_some() {
+            let mut b = k;
+            while b > 0 && quotes[b - 1].speaker.is_none() && ranges[b - 1].1 >= para_start {
+                quotes[b - 1].speaker = speaker.clone();
+                b -= 1;
+            }
+            last_speaker = speaker.clone().map(|n| (n, close));
+        }
+        quotes[k].speaker = speaker;
+    }
 }
 
 fn attribute(body: &str, chars: &[char], byte_at: &[usize], quotes: &mut [Quote]) {

@@ -588,10 +588,12 @@ pub fn to_record(raw: &RawItem, n: Normalized, item: usize, items: usize) -> Rec
         categories: n.categories,
         language: None,
         language_confidence: None,
+        title_language: None,
         body: n.body,
         quotes: Vec::new(),
         dates: Vec::new(),
         keywords: Vec::new(),
+        entities: Default::default(),
         word_count: 0,
         reading_time_seconds: 0,
         boilerplate: Boilerplate {

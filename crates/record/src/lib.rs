@@ -56,6 +56,10 @@ pub struct Record {
     /// ISO 639-1 code, or null when the body is too short or ambiguous to tell.
     pub language: Option<String>,
     pub language_confidence: Option<f64>,
+    /// Language of the title when it differs from the body's (a German article
+    /// under an English headline); null when they agree or the title is too short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_language: Option<String>,
     /// Clean text; paragraphs separated by one blank line.
     pub body: String,
     /// Direct quotes in the body, with their speakers where the text names them.
@@ -67,6 +71,9 @@ pub struct Record {
     /// The article's key phrases, best first.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// People, places and organizations the body names.
+    #[serde(default)]
+    pub entities: Entities,
     pub word_count: usize,
     pub reading_time_seconds: u64,
     pub boilerplate: Boilerplate,
@@ -84,6 +91,32 @@ pub struct Quote {
     /// Character (Unicode scalar) offsets of the quote's text in `body`, end exclusive.
     pub start: usize,
     pub end: usize,
+}
+
+/// People, places and organizations of a record, most mentioned first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entities {
+    pub people: Vec<Entity>,
+    pub places: Vec<Entity>,
+    pub organizations: Vec<Entity>,
+}
+
+/// One person, place or organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Canonical name: a person's most frequent full name in the article; a known
+    /// place's or organization's name in the gazetteer (English).
+    pub name: String,
+    /// How many times the body names it, in any form.
+    pub mentions: usize,
+    /// The forms the body uses ("Blinken", "Antony Blinken"; "Genf").
+    pub forms: Vec<String>,
+    /// Gazetteer kind: country, city, region, continent; intl, party, company…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// ISO 3166-1 alpha-2 of a known place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// A date the body mentions.
@@ -448,10 +481,12 @@ mod tests {
             categories: Vec::new(),
             language: None,
             language_confidence: None,
+            title_language: None,
             body: "x".into(),
             quotes: Vec::new(),
             dates: Vec::new(),
             keywords: Vec::new(),
+            entities: Default::default(),
             word_count: 1,
             reading_time_seconds: 1,
             boilerplate: Boilerplate::default(),
