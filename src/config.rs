@@ -656,9 +656,15 @@ mod tests {
         let mut c = Config::default();
         c.metrics.listen = "nowhere".into();
         c.sink.jsonl.batch_size = 0;
+        c.enricher.gazetteer_dir = Some("/nonexistent/gazetteer".into());
         let e = c.validate().unwrap_err();
         assert!(
             e.contains("[metrics] listen") && e.contains("[sink.jsonl] batch_size"),
+            "{e}"
+        );
+        assert!(
+            e.contains("[enricher] gazetteer_dir")
+                && e.contains("/nonexistent/gazetteer/places.tsv"),
             "{e}"
         );
     }

@@ -3,9 +3,9 @@
 //! `cargo bench -p newsflow-enricher --bench throughput -- [DOCS]` (default
 //! 20,000). Documents are the seed articles' paragraphs (tests/fixtures/seeds)
 //! shuffled into ~5 KB bodies; every feature on (language, dates, keywords,
-//! quotes), one thread. Prints docs/s overall and the time of each feature.
+//! entities, quotes), one thread. Prints docs/s overall and the time of each feature.
 
-use newsflow_enricher::{dates, keywords, language, quotes, EnrichConfig};
+use newsflow_enricher::{dates, entities, keywords, language, quotes, EnrichConfig, Gazetteer};
 use newsflow_record::Record;
 use std::time::Instant;
 
@@ -79,11 +79,16 @@ fn main() {
         bytes as f64 / all / 1e6,
         bytes as f64 / docs as f64
     );
+    let gaz = Gazetteer::embedded();
     println!(
-        "per document: language {:.0} µs, dates {:.0} µs, keywords {:.0} µs, quotes {:.0} µs",
+        "per document: language {:.0} µs, dates {:.0} µs, keywords {:.0} µs, entities {:.0} µs, quotes with speakers {:.0} µs",
         time(&|b| drop(language(b))),
         time(&|b| drop(dates::mentions(b, Some("2022-01-21")))),
         time(&|b| drop(keywords::keywords(b, Some("en"), 10))),
-        time(&|b| drop(quotes::quotes(b))),
+        time(&|b| drop(entities::analyze(b, Some("en"), &gaz))),
+        time(&|b| {
+            let (_, m) = entities::analyze(b, Some("en"), &gaz);
+            drop(quotes::quotes_with(b, &m))
+        }),
     );
 }

@@ -24,7 +24,6 @@
 //! German, where every noun is capitalised, from flooding the output.
 
 use newsflow_record::{Entities, Entity};
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 /// Entities are looked for in the first this-many bytes of a body: past that, a
@@ -55,16 +54,16 @@ struct Known {
 pub struct Gazetteer {
     known: Vec<Known>,
     /// Folded name (tokens joined by one space, lower case) → entries.
-    by_name: HashMap<String, Vec<u32>>,
+    by_name: rapidhash::RapidHashMap<String, Vec<u32>>,
     /// Names written in capitals ("US", "EU"): matched only when the text writes
     /// them in capitals too, so "Us" or "Eu" at a sentence start are not the US.
-    upper_only: HashMap<String, ()>,
+    upper_only: rapidhash::RapidHashMap<String, ()>,
     /// Names also written in mixed case ("Nato"), which lifts `upper_only`.
-    mixed_case: HashMap<String, ()>,
+    mixed_case: rapidhash::RapidHashMap<String, ()>,
     /// One-word names written in lower case ("dpa"): looked up although the
     /// text does not capitalise them.
-    lower_names: HashMap<String, ()>,
-    given: HashMap<String, ()>,
+    lower_names: rapidhash::RapidHashMap<String, ()>,
+    given: rapidhash::RapidHashMap<String, ()>,
 }
 
 /// Why a gazetteer file could not be read.
@@ -246,26 +245,48 @@ impl Gazetteer {
 /// word without the German and Romance inflection endings, so "Europäischen
 /// Union" finds "Europäische Union" and "Deutschen Bank" finds "Deutsche Bank".
 fn key_from<'a>(words: impl Iterator<Item = &'a str>) -> String {
-    let words: Vec<String> = words.map(fold).collect();
-    if words.len() < 2 {
-        return words.join(" ");
+    let words: Vec<&str> = words.collect();
+    let mut key = String::new();
+    for w in &words {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        let f = fold_cow(w);
+        key.push_str(if words.len() > 1 { stem(&f) } else { &f });
     }
-    words
-        .iter()
-        .map(|w| {
-            let n = w.chars().count();
-            if n > 4 {
-                for e in ["en", "er", "es", "em", "e"] {
-                    if let Some(stem) = w.strip_suffix(e) {
-                        return stem.to_string();
-                    }
-                }
-            }
-            w.clone()
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    key
 }
+
+/// A word without its German or Romance inflection ending, in names of several
+/// words ("europäischen" → "europäisch").
+fn stem(w: &str) -> &str {
+    if w.chars().count() > 4 {
+        for e in ["en", "er", "es", "em", "e"] {
+            if let Some(stem) = w.strip_suffix(e) {
+                return stem;
+            }
+        }
+    }
+    w
+}
+
+/// `fold` without an allocation for a word already in lower case.
+fn fold_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(|c| c.is_uppercase() || c == '’') {
+        std::borrow::Cow::Owned(fold(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// A word list as a set: these are consulted several times for every
+/// capitalised word of every record.
+type WordSet = LazyLock<rapidhash::RapidHashSet<&'static str>>;
+static TITLE_SET: WordSet = LazyLock::new(|| TITLES.iter().copied().collect());
+static TITLE_PART_SET: WordSet = LazyLock::new(|| TITLE_PARTS.iter().copied().collect());
+static ORG_HEAD_SET: WordSet = LazyLock::new(|| ORG_HEADS.iter().copied().collect());
+static NEVER_SET: WordSet = LazyLock::new(|| NEVER.iter().copied().collect());
+static CONNECTOR_SET: WordSet = LazyLock::new(|| CONNECTORS.iter().copied().collect());
 
 fn fold(s: &str) -> String {
     s.chars()
@@ -976,7 +997,7 @@ const NEVER: &[&str] = &[
 ];
 
 fn is_title(w: &str) -> bool {
-    TITLES.contains(&fold(w.trim_end_matches('.')).as_str())
+    TITLE_SET.contains(fold_cow(w.trim_end_matches('.')).as_ref())
 }
 
 /// Words inside titles that announce nobody by themselves ("Deputy Foreign
@@ -1003,12 +1024,13 @@ const TITLE_PARTS: &[&str] = &[
 ];
 
 fn is_title_part(w: &str) -> bool {
-    is_title(w) || TITLE_PARTS.contains(&fold(w.trim_end_matches('.')).as_str())
+    let f = fold_cow(w.trim_end_matches('.'));
+    TITLE_SET.contains(f.as_ref()) || TITLE_PART_SET.contains(f.as_ref())
 }
 
 fn org_head(w: &str) -> bool {
-    let f = fold(w);
-    ORG_HEADS.contains(&f.as_str())
+    let f = fold_cow(w);
+    ORG_HEAD_SET.contains(f.as_ref())
         || (f.chars().count() > 8 && ORG_SUFFIXES.iter().any(|s| f.ends_with(s)))
 }
 
@@ -1164,18 +1186,19 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     let toks = tokens(text);
     let stop = lang.and_then(newsflow_record::words::stopwords);
     // Words the article writes in lower case somewhere are common words.
-    let lower: std::collections::HashSet<&str> = toks
+    let lower: rapidhash::RapidHashSet<&str> = toks
         .iter()
         .map(|t| t.word(text))
         .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
         .collect();
     let common = |w: &str| {
-        let f = fold(w);
-        NEVER.contains(&f.as_str())
-            || stop.is_some_and(|s| s.contains(&f))
-            || lower.contains(f.as_str())
-            || newsflow_record::dates::month(&f).is_some()
-            || w.chars().count() < 2
+        let f = fold_cow(w);
+        let f = f.as_ref();
+        NEVER_SET.contains(f)
+            || stop.is_some_and(|s| s.contains(f))
+            || lower.contains(f)
+            || newsflow_record::dates::month(f).is_some()
+            || w.chars().nth(1).is_none()
     };
 
     // Candidate runs.
@@ -1193,7 +1216,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
             let wj = toks[j].word(text);
             if capitalised(wj) {
                 last_cap = j;
-            } else if !CONNECTORS.contains(&wj) {
+            } else if !CONNECTOR_SET.contains(wj) {
                 break;
             }
             j += 1;
@@ -1223,17 +1246,22 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
             && !(s.to - s.from == 1 && german_plural(toks[s.from].word(text)));
         let geo = (s.from..s.to).any(|k| GEO_HEADS.contains(&fold(toks[k].word(text)).as_str()));
         // "Celeste Saulo, secretary-general of …", "Jan Körting, 41, …".
-        let apposition = toks.get(s.to).is_some_and(|n| {
-            let gap = &text[toks[s.to - 1].end..n.start];
-            let w = n.word(text);
-            gap.trim() == ","
-                && (is_title_part(w)
-                    || w.chars().all(|c| c.is_ascii_digit()) && w.len() <= 3
-                    || ["a", "an", "the"].contains(&w)
-                        && toks
-                            .get(s.to + 1)
-                            .is_some_and(|t| is_title_part(t.word(text))))
-        }) && s.to - s.from >= 2;
+        // ", the Commission's executive vice-president", ", 54,", and
+        // "chief executive, Maeve Costigan,": a role beside the name.
+        let apposition = s.to - s.from >= 2
+            && (toks.get(s.to).is_some_and(|n| {
+                let gap = &text[toks[s.to - 1].end..n.start];
+                let w = n.word(text);
+                gap.trim() == ","
+                    && (w.chars().all(|c| c.is_ascii_digit()) && w.len() <= 3
+                        || toks[s.to..]
+                            .iter()
+                            .take(4)
+                            .take_while(|t| !t.word(text).is_empty())
+                            .any(|t| is_title_part(t.word(text))))
+            }) || prev.is_some_and(|p| {
+                text[p.end..toks[s.from].start].trim() == "," && is_title_part(p.word(text))
+            }));
         let single_acronym = s.to - s.from == 1 && is_acronym(toks[s.from].word(text));
         if (s.after_title || speech_after || apposition) && !single_acronym {
             s.tag = Tag::Person;
@@ -1241,6 +1269,31 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
             s.tag = Tag::Org;
         } else if geo || locative {
             s.tag = Tag::Place;
+        }
+    }
+
+    // "Henna Virkkunen … Virkkunen said": a name of two or three unknown words
+    // whose last word the article repeats alone is a person (news names people
+    // in full once, then by surname).
+    let singles: rapidhash::RapidHashSet<&str> = spans
+        .iter()
+        .filter(|s| s.to - s.from == 1 && matches!(s.tag, Tag::Unknown | Tag::Person))
+        .map(|s| toks[s.from].word(text))
+        .collect();
+    for s in &mut spans {
+        // Not when the first word also stands alone (a noun: "Energieversorger
+        // Havelstrom … der Energieversorger"), nor after "of"/"de" (part of an
+        // organization's name: "Ministerio de Asuntos Exteriores").
+        let after_connector = s.from > 0
+            && toks[s.from - 1].joined_next
+            && CONNECTOR_SET.contains(toks[s.from - 1].word(text));
+        if s.tag == Tag::Unknown
+            && (2..=3).contains(&(s.to - s.from))
+            && singles.contains(toks[s.to - 1].word(text))
+            && !singles.contains(toks[s.from].word(text))
+            && !after_connector
+        {
+            s.tag = Tag::Person;
         }
     }
 
@@ -1440,7 +1493,7 @@ fn role_before(text: &str, toks: &[Token], at: usize) -> Option<String> {
         let w = toks[from - 1].word(text);
         let f = fold(w);
         if is_title_part(w)
-            || CONNECTORS.contains(&f.as_str())
+            || CONNECTOR_SET.contains(f.as_str())
             || (capitalised(w) && !ARTICLES.contains(&f.as_str()))
         {
             from -= 1;
@@ -1606,6 +1659,55 @@ fn add_person(people: &mut Vec<Person>, name: &str, n_words: usize) {
     }
 }
 
+/// The longest name the gazetteer knows starting at token `i` of a run ending
+/// at `to`: its length in tokens and its entry. A known name may run on past
+/// the run in lower case ("Assemblée nationale"), never across a capitalised
+/// word the run left out.
+fn longest_known(
+    text: &str,
+    toks: &[Token],
+    i: usize,
+    to: usize,
+    gaz: &Gazetteer,
+) -> Option<(usize, u32)> {
+    let word = |k: usize| toks[k].word(text);
+    if CONNECTOR_SET.contains(word(i)) {
+        return None;
+    }
+    let mut best = gaz.lookup(&toks[i..i + 1], text).map(|id| (1, id));
+    // Keys of two words and more, grown a word at a time.
+    let mut key = String::from(stem(&fold_cow(word(i))));
+    let mut len = 1;
+    while len < MAX_NAME_TOKENS
+        && i + len < toks.len()
+        && toks[i + len - 1].joined_next
+        && !toks[i + len - 1].possessive
+    {
+        let next = word(i + len);
+        if i + len >= to && capitalised(next) {
+            break;
+        }
+        key.push(' ');
+        key.push_str(stem(&fold_cow(next)));
+        len += 1;
+        if CONNECTOR_SET.contains(next) {
+            continue;
+        }
+        if let Some(ids) = gaz.by_name.get(&key) {
+            let upper_ok = !gaz.upper_only.contains_key(&key)
+                || toks[i..i + len]
+                    .iter()
+                    .all(|t| t.word(text).chars().all(|c| !c.is_lowercase()));
+            if upper_ok {
+                if let Some(&id) = ids.first() {
+                    best = Some((len, id));
+                }
+            }
+        }
+    }
+    best
+}
+
 /// Splits the run `toks[from..to]` into tagged spans; returns where tagging
 /// ended, past `to` when a known name runs on in lower case ("Assemblée
 /// nationale", "Parti socialiste").
@@ -1620,41 +1722,21 @@ fn tag_run(
 ) -> usize {
     let mut consumed = to;
     let word = |k: usize| toks[k].word(text);
+    let known_at: Vec<Option<(usize, u32)>> = (from..to)
+        .map(|k| longest_known(text, toks, k, to, gaz))
+        .collect();
     let mut i = from;
     let mut after_title = from
         .checked_sub(1)
         .is_some_and(|p| toks[p].joined_next && is_title(word(p)));
     while i < to {
         let w = word(i);
-        if CONNECTORS.contains(&w) {
+        if CONNECTOR_SET.contains(w) {
             i += 1;
             continue;
         }
         // The longest known name starting here.
-        let mut known: Option<(usize, u32)> = None;
-        // A known name may run on past the capitalised run in lower case.
-        let mut reach = 1;
-        while reach < MAX_NAME_TOKENS
-            && i + reach < toks.len()
-            && toks[i + reach - 1].joined_next
-            && !toks[i + reach - 1].possessive
-        {
-            reach += 1;
-        }
-        for len in (1..=reach).rev() {
-            if CONNECTORS.contains(&word(i + len - 1)) {
-                continue;
-            }
-            // Past the run only for a lower-case tail ("nationale"), never across
-            // a capitalised word the run left out.
-            if i + len > to && (to..i + len).any(|k| capitalised(word(k))) {
-                continue;
-            }
-            if let Some(id) = gaz.lookup(&toks[i..i + len], text) {
-                known = Some((len, id));
-                break;
-            }
-        }
+        let mut known = known_at[i - from];
         // A German genitive ("Berlins", "Russlands") of a one-word place.
         if known.is_none() && !w.ends_with("ss") && w.ends_with('s') && w.chars().count() > 4 {
             let base = &w[..w.len() - 1];
@@ -1686,7 +1768,8 @@ fn tag_run(
             }
             // "Christian Democratic Union", "Ludwig Maximilian University": a
             // given name opening an organization's name.
-            if k < to && org_head(word(k)) && !toks[k - 1].possessive {
+            let geo = (i..k).any(|x| GEO_HEADS.contains(&fold_cow(word(x)).as_ref()));
+            if k < to && org_head(word(k)) && !toks[k - 1].possessive || geo {
                 0
             } else {
                 k - i
@@ -1724,7 +1807,7 @@ fn tag_run(
             i += 1;
             continue;
         }
-        if TITLE_PARTS.contains(&fold(w).as_str()) {
+        if TITLE_PART_SET.contains(fold_cow(w).as_ref()) {
             i += 1;
             continue;
         }
@@ -1733,10 +1816,7 @@ fn tag_run(
         // Not across a name the gazetteer knows ("Sanktionen der Europäischen
         // Union" is the EU).
         let limit = (i + 1..to)
-            .find(|&k| {
-                (1..=MAX_NAME_TOKENS.min(to - k))
-                    .any(|len| gaz.lookup(&toks[k..k + len], text).is_some())
-            })
+            .find(|&k| known_at[k - from].is_some() || gaz.is_given_name(word(k)))
             .unwrap_or(to);
         if let Some(h) = (i..limit).find(|&k| org_head(word(k))) {
             let starts_ok = !common(w) || org_head(w) || h > i;
@@ -1749,15 +1829,17 @@ fn tag_run(
                     end += 1;
                 }
             }
-            // "Verwaltungsgericht Kassel": a head word and the place it serves.
-            if h == i
-                && end == h + 1
-                && end < to
-                && gaz
-                    .lookup(&toks[end..end + 1], text)
-                    .is_some_and(|id| gaz.known[id as usize].class == Class::Place)
-            {
-                end += 1;
+            // "Verwaltungsgericht Kassel", "Sociedad Deportiva Huesca", "Banco
+            // Santander": a head word first, then the name.
+            if h == i && end == h + 1 {
+                while end < to
+                    && end - h < 4
+                    && capitalised(word(end))
+                    && !is_title_part(word(end))
+                    && !gaz.is_given_name(word(end))
+                {
+                    end += 1;
+                }
             }
             let mut start = i;
             while start < h
@@ -1789,7 +1871,7 @@ fn tag_run(
                 a += 1;
             }
             let b = if h == a { (h + 2).min(to) } else { h + 1 };
-            if b - a >= 2 && !CONNECTORS.contains(&word(b - 1)) {
+            if b - a >= 2 && !CONNECTOR_SET.contains(word(b - 1)) {
                 spans.push(Span {
                     from: a,
                     to: b,
@@ -1802,12 +1884,14 @@ fn tag_run(
             }
         }
         if common(w)
-            && !(is_acronym(w) && w.chars().count() >= 2 && !NEVER.contains(&fold(w).as_str()))
+            && !(is_acronym(w)
+                && w.chars().count() >= 2
+                && !NEVER_SET.contains(fold_cow(w).as_ref()))
         {
             i += 1;
             continue;
         }
-        if NEVER.contains(&fold(w).as_str()) {
+        if NEVER_SET.contains(fold_cow(w).as_ref()) {
             i += 1;
             continue;
         }
@@ -1884,6 +1968,31 @@ mod tests {
             .collect();
         assert!(orgs.iter().any(|o| o == "NATO"), "{orgs:?}");
         assert!(orgs.iter().any(|o| o == "OSCE"), "{orgs:?}");
+    }
+
+    #[test]
+    fn capitals_only_names_and_mixed_case_names() {
+        let g = Gazetteer::parse(
+            "name\tkind\tcountry\tpopulation\taliases\nUnited States\tcountry\tUS\t330000000\tUS|U.S.\n",
+            "name\tkind\taliases\nNATO\tintl\tNato\n",
+            "Anna\n",
+        )
+        .unwrap();
+        let e = entities(
+            "Us and them. Nato met. The US agreed and NATO too.",
+            Some("en"),
+            &g,
+        );
+        assert_eq!(e.places.len(), 1);
+        assert_eq!(
+            e.places[0].mentions, 1,
+            "\"Us\" is not the US: {:?}",
+            e.places
+        );
+        assert_eq!(e.organizations[0].mentions, 2, "{:?}", e.organizations);
+        let bad =
+            Gazetteer::parse("name\tkind\nParis\tcity\n", "name\tkind\taliases\n", "").unwrap_err();
+        assert!(bad.0.contains("places.tsv line"), "{bad}");
     }
 
     #[test]

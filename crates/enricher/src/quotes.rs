@@ -157,6 +157,12 @@ pub fn quotes_with(body: &str, mentions: &[Mention]) -> Vec<Quote> {
         let mut found = None;
         while j < chars.len() && j - i < 2000 {
             if chars[j] == '\n' && chars.get(j + 1) == Some(&'\n') {
+                // A quote running on over paragraphs leaves each one open and
+                // opens the next: this paragraph's part ends here.
+                let next = chars[j..].iter().find(|c| !c.is_whitespace());
+                if next.is_some_and(|c| closers(*c).is_some()) {
+                    found = Some(j);
+                }
                 break;
             }
             if close_set.contains(&chars[j]) {
@@ -488,9 +494,15 @@ fn words_of(s: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Whether `s` holds a speech verb or attribution word ("a-t-il ajouté" too).
 fn has_speech(s: &str) -> bool {
+    static SET: LazyLock<rapidhash::RapidHashSet<&'static str>> =
+        LazyLock::new(|| SPEECH_WORDS.iter().copied().collect());
     words_of(s).any(|(_, w)| {
-        let l = w.to_lowercase();
-        SPEECH_WORDS.contains(&l.as_str()) || l.split('-').any(|p| SPEECH_WORDS.contains(&p))
+        let l: std::borrow::Cow<str> = if w.chars().any(char::is_uppercase) {
+            w.to_lowercase().into()
+        } else {
+            w.into()
+        };
+        SET.contains(l.as_ref()) || (l.contains('-') && l.split('-').any(|p| SET.contains(p)))
     })
 }
 
@@ -500,6 +512,8 @@ fn has_speech(s: &str) -> bool {
 fn sentence_end(body: &str, from: usize, max: usize) -> usize {
     let limit = (from + max).min(body.len());
     let mut prev_word_len = 0;
+    // "«. Die Kandidatin …": a full stop right after the quote ends its sentence.
+    let mut seen_word = false;
     for (i, c) in body[from..].char_indices() {
         let at = from + i;
         if at >= limit {
@@ -510,11 +524,12 @@ fn sentence_end(body: &str, from: usize, max: usize) -> usize {
         }
         if matches!(c, '.' | '!' | '?')
             && body[at + 1..].starts_with(char::is_whitespace)
-            && (c != '.' || prev_word_len > 2)
+            && (c != '.' || prev_word_len > 2 || !seen_word)
         {
             return at + 1;
         }
         if c.is_alphanumeric() {
+            seen_word = true;
             prev_word_len += 1;
         } else {
             prev_word_len = 0;
@@ -631,15 +646,17 @@ fn attribute_by_mentions(
             if let Some(m) = in_para.first() {
                 return Some(m.name.clone());
             }
+            // Else the last speaker, unless someone was named since ("Dairy
+            // farmer Glenn Whitaker said …" then a quote with "he said").
+            let last_named = mentions
+                .iter()
+                .rfind(|m| m.end <= open && m.of == MentionOf::Person && outside(m));
             if let Some((name, at)) = last_speaker {
-                if open - at < 1500 {
+                if open - at < 1500 && last_named.is_none_or(|m| m.end <= *at) {
                     return Some(name.clone());
                 }
             }
-            mentions
-                .iter()
-                .rfind(|m| m.end <= open && m.of == MentionOf::Person && outside(m))
-                .map(|m| m.name.clone())
+            last_named.map(|m| m.name.clone())
         };
         // After the quote: up to the end of its sentence; the attribution is in
         // its first words.

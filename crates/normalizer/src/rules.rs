@@ -356,7 +356,11 @@ pub fn fold(line: &str) -> String {
 /// ellipsis, or a closing quote or bracket after one)?
 pub fn ends_terminated(line: &str) -> bool {
     let t = line.trim_end_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | '”' | '’' | '»' | '“' | ')' | ']')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '”' | '’' | '»' | '«' | '›' | '‹' | '“' | ')' | ']'
+            )
     });
     t.ends_with(['.', '!', '?', '…', ':', ';'])
 }
@@ -367,6 +371,19 @@ mod tests {
 
     fn set(toml: &str) -> RuleSet {
         RuleSet::from_packs(&[("t.toml".into(), toml.into())]).unwrap()
+    }
+
+    #[test]
+    fn sentences_ending_in_any_closing_quote_mark_are_terminated() {
+        for line in [
+            "»Das darf sich nicht wiederholen.«",
+            "« C'est fini. »",
+            "“It is over.”",
+            "‹Non.›",
+        ] {
+            assert!(ends_terminated(line), "{line}");
+        }
+        assert!(!ends_terminated("Watch: the storm hits the coast"));
     }
 
     #[test]
