@@ -83,6 +83,7 @@ impl Default for StateSection {
 pub struct PipelineSection {
     pub channel_capacity: usize,
     pub normalizer_workers: usize,
+    pub enricher_workers: usize,
     pub max_inflight_bytes: u64,
 }
 
@@ -91,6 +92,7 @@ impl Default for PipelineSection {
         PipelineSection {
             channel_capacity: 64,
             normalizer_workers: 0,
+            enricher_workers: 0,
             max_inflight_bytes: 64 * 1024 * 1024,
         }
     }

@@ -321,7 +321,19 @@ pub async fn run(
         dedup_tx,
         fail_tx.clone(),
     ));
-    let enricher = tokio::spawn(newsflow_enricher::run(dedup_rx, enr_tx, live.enrich));
+    let enricher_workers = if cfg.pipeline.enricher_workers == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        cfg.pipeline.enricher_workers
+    };
+    let enricher = tokio::spawn(newsflow_enricher::run(
+        dedup_rx,
+        enr_tx,
+        live.enrich,
+        enricher_workers,
+    ));
     let routing = newsflow_sink::Routing {
         exact: cfg.dedup.exact_action.into(),
         near: cfg.dedup.near_action.into(),

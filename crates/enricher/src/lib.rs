@@ -165,30 +165,43 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
 /// are too little evidence and names look foreign in any language.
 const MIN_TITLE_WORDS: usize = 5;
 
-/// Enriches items until the input channel closes. Settings are read from `cfg` for
-/// every item, so a reload takes effect at once.
+/// Enriches items until the input channel closes, on `workers` tasks that share
+/// the channels (items are independent: the deduplicator before has already
+/// ordered them). Settings are read from `cfg` for every item, so a reload takes
+/// effect at once.
 pub async fn run(
     rx: async_channel::Receiver<Item>,
     tx: async_channel::Sender<Item>,
     cfg: tokio::sync::watch::Receiver<EnrichConfig>,
+    workers: usize,
 ) {
-    while let Ok(item) = rx.recv().await {
-        telemetry::item_in(Stage::Enricher);
-        let started = Instant::now();
-        let cfg = cfg.borrow().clone();
-        let item = tokio::task::spawn_blocking(move || {
-            let mut item = item;
-            for record in &mut item.records {
-                enrich(record, &cfg);
+    let mut tasks = Vec::new();
+    for _ in 0..workers.max(1) {
+        let (rx, tx, cfg) = (rx.clone(), tx.clone(), cfg.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Ok(item) = rx.recv().await {
+                telemetry::item_in(Stage::Enricher);
+                let started = Instant::now();
+                let cfg = cfg.borrow().clone();
+                // CPU-bound: the blocking pool keeps the runtime moving files.
+                let item = tokio::task::spawn_blocking(move || {
+                    let mut item = item;
+                    for record in &mut item.records {
+                        enrich(record, &cfg);
+                    }
+                    item
+                })
+                .await
+                .expect("enrich does not panic; a panic here is a bug to report");
+                telemetry::item_out(Stage::Enricher, started.elapsed());
+                if tx.send(item).await.is_err() {
+                    break;
+                }
             }
-            item
-        })
-        .await
-        .expect("enrich does not panic; a panic here is a bug to report");
-        telemetry::item_out(Stage::Enricher, started.elapsed());
-        if tx.send(item).await.is_err() {
-            break;
-        }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
     }
 }
 
