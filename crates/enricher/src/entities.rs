@@ -208,8 +208,13 @@ impl Gazetteer {
         self.known.push(known);
     }
 
+    /// Whether `word` is a given name; a hyphenated one ("Kai-Uwe",
+    /// "Jean-Noël") is when its first part is.
     pub fn is_given_name(&self, word: &str) -> bool {
-        self.given.contains_key(&fold(word))
+        let f = fold_cow(word);
+        self.given.contains_key(f.as_ref())
+            || f.split_once('-')
+                .is_some_and(|(first, rest)| !rest.is_empty() && self.given.contains_key(first))
     }
 
     /// How many places and organizations it knows.
@@ -898,6 +903,8 @@ const ORG_SUFFIXES: &[&str] = &[
     "bank",
     "amt",
     "technik",
+    "verwaltung",
+    "feuerwehr",
 ];
 
 /// Speech verbs that mark the capitalised word before them as a person.
@@ -1206,6 +1213,16 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     let mut i = 0;
     while i < toks.len() {
         let w = toks[i].word(text);
+        if let Some(end) = lower_case_institution(text, &toks, i) {
+            spans.push(Span {
+                from: i,
+                to: end,
+                tag: Tag::Org,
+                after_title: false,
+            });
+            i = end;
+            continue;
+        }
         if !capitalised(w) && !gaz.is_lower_name(w) {
             i += 1;
             continue;
@@ -1708,6 +1725,56 @@ fn longest_known(
     best
 }
 
+/// Extends an organization's name ending at `end` over its complements ("of
+/// Defence", "de la Culture", "de Talavera de la Reina"), within `to`.
+fn org_complement(text: &str, toks: &[Token], mut end: usize, to: usize) -> usize {
+    let word = |k: usize| toks[k].word(text);
+    while end < to && ORG_COMPLEMENT.contains(&word(end)) {
+        let mut k = end + 1;
+        while k < to && ARTICLES.contains(&fold_cow(word(k)).as_ref()) {
+            k += 1;
+        }
+        if k >= to || !capitalised(word(k)) {
+            break;
+        }
+        end = k;
+        while end < to && capitalised(word(end)) {
+            end += 1;
+        }
+    }
+    end
+}
+
+/// French writes the head of an institution's name in lower case ("le ministère
+/// de la Culture", "la cour d'appel de Paris", "le tribunal correctionnel de
+/// Toulon"): such a head, at most two lower-case words and a complement make an
+/// organization. Returns its end.
+fn lower_case_institution(text: &str, toks: &[Token], i: usize) -> Option<usize> {
+    const HEADS: &[&str] = &[
+        "ministère",
+        "tribunal",
+        "cour",
+        "conseil",
+        "ministerio",
+        "juzgado",
+    ];
+    let word = |k: usize| toks[k].word(text);
+    if !HEADS.contains(&word(i)) {
+        return None;
+    }
+    // The complement is in the same stretch of joined words.
+    let mut to = i + 1;
+    while to < toks.len() && to - i < 10 && toks[to - 1].joined_next {
+        to += 1;
+    }
+    let mut k = i + 1;
+    while k < to && k - i <= 2 && !ORG_COMPLEMENT.contains(&word(k)) && !capitalised(word(k)) {
+        k += 1;
+    }
+    let end = org_complement(text, toks, k, to);
+    (end > k).then_some(end)
+}
+
 /// Splits the run `toks[from..to]` into tagged spans; returns where tagging
 /// ended, past `to` when a known name runs on in lower case ("Assemblée
 /// nationale", "Parti socialiste").
@@ -1732,6 +1799,8 @@ fn tag_run(
     while i < to {
         let w = word(i);
         if CONNECTOR_SET.contains(w) {
+            // "Chancellor of the Exchequer": what follows "of" is no name.
+            after_title = false;
             i += 1;
             continue;
         }
@@ -1821,17 +1890,9 @@ fn tag_run(
         if let Some(h) = (i..limit).find(|&k| org_head(word(k))) {
             let starts_ok = !common(w) || org_head(w) || h > i;
             let mut end = h + 1;
-            // "Ministry of Defence", "Banque de France": the complement.
-            while end + 1 < to && ORG_COMPLEMENT.contains(&word(end)) && capitalised(word(end + 1))
-            {
-                end += 2;
-                while end < to && capitalised(word(end)) {
-                    end += 1;
-                }
-            }
             // "Verwaltungsgericht Kassel", "Sociedad Deportiva Huesca", "Banco
             // Santander": a head word first, then the name.
-            if h == i && end == h + 1 {
+            if h == i {
                 while end < to
                     && end - h < 4
                     && capitalised(word(end))
@@ -1841,6 +1902,10 @@ fn tag_run(
                     end += 1;
                 }
             }
+            // "Ministry of Defence", "Ministère de la Culture", "Hospital Clínic
+            // de Barcelona": connectors then capitalised words, as often as they
+            // come.
+            end = org_complement(text, toks, end, to);
             let mut start = i;
             while start < h
                 && (common(word(start)) && !org_head(word(start)) || is_title(word(start)))

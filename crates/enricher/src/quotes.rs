@@ -674,8 +674,31 @@ fn attribute_by_mentions(
             // A person in the first words ("…," said Celeste Saulo, who …), an
             // organization that speaks ("the ministry said", not "told the BBC"),
             // a person later in the sentence, else whoever "he said" points to.
-            speaker = people_in(close, after_end)
-                .find(|m| m.start < head_end)
+            // The subject of the first speech verb: the name right before it
+            // ("the Bank of England said", "Smith told"), else the first after it
+            // ("said Clara Mendes"); a name after a preposition is where it was
+            // said ("told the BBC"), not who said it.
+            let verb = words_of(head)
+                .find(|(_, w)| has_speech(w))
+                .map(|(at, _)| close + at);
+            let speaks = |m: &&Mention| {
+                m.of != MentionOf::Place && m.start < head_end && !after_preposition(body, m.start)
+            };
+            let subject = verb.and_then(|v| {
+                mentions
+                    .iter()
+                    .filter(|m| m.start >= close && m.end <= v)
+                    .filter(speaks)
+                    .rfind(|m| words_of(&body[m.end..v]).count() <= 3)
+                    .or_else(|| {
+                        mentions
+                            .iter()
+                            .filter(|m| m.start >= v && m.end <= after_end)
+                            .find(speaks)
+                    })
+            });
+            speaker = subject
+                .or_else(|| people_in(close, after_end).find(|m| m.start < head_end))
                 .or_else(|| {
                     orgs_in(close, after_end)
                         .find(|m| m.start < head_end && !after_preposition(body, m.start))
