@@ -251,6 +251,26 @@ impl Default for EnricherSection {
 #[serde(deny_unknown_fields, default)]
 pub struct SinkSection {
     pub jsonl: JsonlSection,
+    pub postgres: PostgresSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresSection {
+    /// Connection string or URL; empty: no PostgreSQL sink.
+    pub url: String,
+    pub table: String,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for PostgresSection {
+    fn default() -> Self {
+        PostgresSection {
+            url: String::new(),
+            table: "news_records".into(),
+            connect_timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -468,6 +488,23 @@ impl Config {
         }
         if self.pipeline.channel_capacity == 0 {
             errs.push("[pipeline] channel_capacity: must be at least 1".into());
+        }
+        let pg = &self.sink.postgres;
+        if !pg.url.is_empty() {
+            if let Err(e) = newsflow_sink::postgres::check_url(&pg.url) {
+                errs.push(format!(
+                    "[sink.postgres] url: not a PostgreSQL connection string ({e})"
+                ));
+            }
+            if !newsflow_sink::postgres::valid_table_name(&pg.table) {
+                errs.push(format!(
+                    "[sink.postgres] table: {:?} must be lower-case letters, digits and _ (not starting with a digit), at most 55 characters",
+                    pg.table
+                ));
+            }
+            if pg.connect_timeout_secs == 0 {
+                errs.push("[sink.postgres] connect_timeout_secs: must be at least 1".into());
+            }
         }
         if self.sink.jsonl.batch_size == 0 {
             errs.push("[sink.jsonl] batch_size: must be at least 1".into());

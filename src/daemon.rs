@@ -43,6 +43,9 @@ pub struct Resources {
     pub sink: JsonlSink,
     /// Where routed duplicates go (`[dedup] route_dir`), when any are routed.
     pub route: Option<JsonlSink>,
+    /// `[sink.postgres]`, when a url is set. It connects on first use, so a
+    /// database that is down at start delays records, not the start.
+    pub postgres: Option<newsflow_sink::postgres::PgSink>,
     pub learned: Option<LearnSetup>,
 }
 
@@ -95,6 +98,13 @@ impl Resources {
         } else {
             None
         };
+        let postgres = (!cfg.sink.postgres.url.is_empty()).then(|| {
+            newsflow_sink::postgres::PgSink::new(newsflow_sink::postgres::PgConfig {
+                url: cfg.sink.postgres.url.clone(),
+                table: cfg.sink.postgres.table.clone(),
+                connect_timeout: Duration::from_secs(cfg.sink.postgres.connect_timeout_secs),
+            })
+        });
         let learned = if cfg.normalizer.learn {
             let lcfg = LearnConfig {
                 min_documents: cfg.normalizer.learn_min_documents,
@@ -118,6 +128,7 @@ impl Resources {
             index: Arc::new(index),
             sink,
             route,
+            postgres,
             learned,
         })
     }
@@ -227,6 +238,7 @@ pub async fn run(
         index,
         mut sink,
         route,
+        postgres,
         learned,
     } = res;
     {
@@ -339,7 +351,7 @@ pub async fn run(
         near: cfg.dedup.near_action.into(),
     };
     let sink = tokio::spawn(newsflow_sink::run(
-        sink, route, routing, enr_rx, done_tx, fail_tx,
+        sink, route, postgres, routing, enr_rx, done_tx, fail_tx,
     ));
 
     finisher(&intake, done_rx, fail_rx, &counters).await;

@@ -87,9 +87,18 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         .as_nanos() as u64
         | 1;
     eprintln!("crash test seed: {seed}");
-    let ws = Workspace::with_extra(
-        "enabled = false\n[pipeline]\nchannel_capacity = 8\n[daemon]\nshutdown_timeout = 60\n",
-    );
+    // With PostgreSQL there (always in CI), every kill also lands between the
+    // JSONL write and the database write of some batch.
+    let table = common::pg::pg_available().then(|| common::pg::fresh_table("crash"));
+    let pg = table.as_ref().map_or(String::new(), |t| {
+        format!(
+            "[sink.postgres]\nurl = \"{}\"\ntable = \"{t}\"\n",
+            common::pg::url(&common::pg::pg_hostport())
+        )
+    });
+    let ws = Workspace::with_extra(&format!(
+        "enabled = false\n[pipeline]\nchannel_capacity = 8\n[daemon]\nshutdown_timeout = 60\n{pg}"
+    ));
     // `enabled = false` lands in [metrics] (the last section of the generated config).
     let done = Arc::new(AtomicBool::new(false));
     let dropper = {
@@ -228,6 +237,25 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         2 * FILES / 50 + broken,
         "empty and PNG files, and JSON-lines files with a broken item"
     );
+    // PostgreSQL has exactly the records of the JSONL output, once each.
+    if let Some(t) = &table {
+        assert_eq!(
+            common::pg::count(t, ""),
+            records.len() as i64,
+            "seed {seed}: rows in PostgreSQL"
+        );
+        let rows = common::pg::query(&format!("SELECT id FROM {t}"));
+        let pg_ids: HashSet<String> = rows.into_iter().filter_map(|r| r[0].clone()).collect();
+        let out_ids: HashSet<String> = records
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            pg_ids == out_ids,
+            "seed {seed}: PostgreSQL ids differ from the JSONL ids"
+        );
+        common::pg::drop_table(t);
+    }
     // Copies are flagged against a record that exists.
     for r in records
         .iter()

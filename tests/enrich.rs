@@ -62,7 +62,11 @@ fn entities_hold_up_on_articles_written_after_the_tagger() {
         }
         let right = r["speakers_right"].as_f64().unwrap();
         let all = r["attributed_quotes"].as_f64().unwrap();
-        assert!(right / all >= 0.75, "{set}: speaker accuracy {:.3}", right / all);
+        assert!(
+            right / all >= 0.75,
+            "{set}: speaker accuracy {:.3}",
+            right / all
+        );
     }
 }
 

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+pub mod pg;
 #[path = "../support/seed_check.rs"]
 mod seed_check;
 use std::path::{Path, PathBuf};

@@ -31,6 +31,10 @@ use std::sync::{Arc, LazyLock};
 /// of a news article are all in its first pages.
 const MAX_TEXT_BYTES: usize = 200_000;
 
+/// Longest run of capitalised words tagged as one (the longest names, such as
+/// "Organization for Security and Co-operation in Europe", are 7 or 8 words).
+const MAX_RUN_TOKENS: usize = 16;
+
 /// Longest gazetteer name, in tokens, that a lookup tries.
 const MAX_NAME_TOKENS: usize = 8;
 
@@ -1229,7 +1233,13 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         }
         let mut j = i + 1;
         let mut last_cap = i;
-        while j < toks.len() && toks[j - 1].joined_next && !toks[j - 1].possessive {
+        // A run is cut at MAX_RUN_TOKENS: tagging a run costs the square of its
+        // length, and a page of capitalised words is no name.
+        while j < toks.len()
+            && j - i < MAX_RUN_TOKENS
+            && toks[j - 1].joined_next
+            && !toks[j - 1].possessive
+        {
             let wj = toks[j].word(text);
             if capitalised(wj) {
                 last_cap = j;
@@ -2058,6 +2068,19 @@ mod tests {
         let bad =
             Gazetteer::parse("name\tkind\nParis\tcity\n", "name\tkind\taliases\n", "").unwrap_err();
         assert!(bad.0.contains("places.tsv line"), "{bad}");
+    }
+
+    #[test]
+    fn a_page_of_capitalised_words_takes_linear_time() {
+        // Found by fuzzing: runs were tagged in quadratic time (80 KB took 10 s).
+        let body = "Word ".repeat(40_000);
+        let t = std::time::Instant::now();
+        let _ = entities(&body, Some("en"), &Gazetteer::embedded());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub const FILES_QUARANTINED: &str = "newsflow_files_quarantined_total";
 pub const RECORDS_WRITTEN: &str = "newsflow_records_written_total";
 pub const SINK_BATCHES: &str = "newsflow_sink_batches_total";
 pub const SINK_ERRORS: &str = "newsflow_sink_errors_total";
+/// Records each sink made durable (label `sink`), replays it already had excluded.
+pub const SINK_RECORDS: &str = "newsflow_sink_records_written_total";
+pub const SINK_BATCH_SECONDS: &str = "newsflow_sink_batch_seconds";
+/// 1 while a networked sink holds a working connection, 0 while it retries.
+pub const SINK_CONNECTED: &str = "newsflow_sink_connected";
 pub const DEDUP_DECISIONS: &str = "newsflow_dedup_decisions_total";
 pub const DEDUP_INDEX_DOCUMENTS: &str = "newsflow_dedup_index_documents";
 pub const DEDUP_EVICTED: &str = "newsflow_dedup_evicted_total";

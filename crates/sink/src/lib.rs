@@ -7,6 +7,8 @@
 //! which is how a claim replayed after a crash avoids a second record. [`run`] is the
 //! async runner that batches items and reports committed claims.
 
+pub mod postgres;
+
 use newsflow_record::telemetry;
 use newsflow_record::{
     rfc3339, Committed, DedupStatus, Failed, Item, ItemFailure, Reason, Stage, StageError,
@@ -287,7 +289,7 @@ async fn write_durably(mut sink: JsonlSink, buf: Vec<u8>, records: u64) -> (Json
                 break;
             }
             Err(e) => {
-                metrics::counter!(telemetry::SINK_ERRORS, "kind" => format!("{:?}", e.kind()))
+                metrics::counter!(telemetry::SINK_ERRORS, "sink" => "jsonl", "kind" => format!("{:?}", e.kind()))
                     .increment(1);
                 tracing::error!(dir = %sink.dir().display(), records, error = %e, retry_in_ms = backoff.as_millis() as u64,
                     "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
@@ -303,9 +305,11 @@ async fn write_durably(mut sink: JsonlSink, buf: Vec<u8>, records: u64) -> (Json
 /// A failed write is retried with backoff until it succeeds: nothing is dropped, and
 /// upstream stages stop (bounded channels) while the sink cannot write. Duplicates
 /// are kept, dropped or routed to `route` as `routing` says.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     mut sink: JsonlSink,
     mut route: Option<JsonlSink>,
+    mut pg: Option<postgres::PgSink>,
     routing: Routing,
     rx: async_channel::Receiver<Item>,
     committed: async_channel::Sender<Vec<Committed>>,
@@ -326,6 +330,10 @@ pub async fn run(
         let mut buf = Vec::with_capacity(items.len() * 4096);
         let mut routed = Vec::new();
         let mut claims = Vec::with_capacity(items.len());
+        // Every record the main output keeps goes to PostgreSQL too, replays
+        // included: the JSONL output may have them from before a crash while the
+        // database does not, and the insert ignores ids it has.
+        let mut pg_rows: Vec<postgres::Row> = Vec::new();
         let (mut lines, mut routed_lines) = (0u64, 0u64);
         for mut item in items {
             telemetry::item_in(Stage::Sink);
@@ -340,6 +348,12 @@ pub async fn run(
                 // Recovery hands every id found in either output to the main sink.
                 if sink.written.remove(&record.id) {
                     tracing::info!(file = %item.claim.rel_path, id = %record.id, "record already written before the last stop; not written again");
+                    if pg.is_some() && action == Action::Keep {
+                        record.pipeline.processed_at = processed_at.clone();
+                        if let Ok(json) = serde_json::to_string(&record) {
+                            pg_rows.push(postgres::Row::new(&record, &json));
+                        }
+                    }
                 } else if action == Action::Drop {
                     metrics::counter!(telemetry::DEDUP_DROPPED, "status" => status.as_str())
                         .increment(1);
@@ -366,6 +380,10 @@ pub async fn run(
                         let n = record.source.item.unwrap_or(pos + 1);
                         item.failures.push(ItemFailure::new(n, record.id, error));
                         continue;
+                    }
+                    if pg.is_some() && action == Action::Keep {
+                        let json = std::str::from_utf8(&out[at..]).unwrap_or_default();
+                        pg_rows.push(postgres::Row::new(&record, json));
                     }
                     out.push(b'\n');
                     if action == Action::Route {
@@ -414,13 +432,17 @@ pub async fn run(
             let (r, _) = write_durably(r, routed, routed_lines).await;
             route = Some(r);
         }
+        // A record is committed when every enabled sink has it.
+        if let Some(p) = pg.take() {
+            pg = Some(postgres::write_durably(p, pg_rows).await);
+        }
         let per_item = started.elapsed() / claims.len() as u32;
         for _ in &claims {
             telemetry::item_out(Stage::Sink, per_item);
         }
         metrics::counter!(telemetry::RECORDS_WRITTEN).increment(lines + routed_lines);
         if lines + routed_lines > 0 {
-            metrics::counter!(telemetry::SINK_BATCHES).increment(1);
+            metrics::counter!(telemetry::SINK_BATCHES, "sink" => "jsonl").increment(1);
         }
         if committed.send(claims).await.is_err() {
             return;

@@ -1,0 +1,130 @@
+//! The PostgreSQL sink against a real server (127.0.0.1:5432, database `test`, as
+//! the README says how to start). Without a server these tests skip, unless
+//! NEWSFLOW_REQUIRE_SERVICES=1 (CI) makes a missing server a failure.
+
+mod common;
+use common::pg::*;
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn records_become_rows_with_search_and_duplicates_marked() {
+    if !pg_available() {
+        return;
+    }
+    let table = fresh_table("rows");
+    let ws = Workspace::with_extra(&format!(
+        "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\n",
+        url(&pg_hostport())
+    ));
+    let seeds = seeds();
+    for (name, bytes) in &seeds {
+        ws.drop_file(name, bytes);
+    }
+    ws.drop_file("copy-of-first.txt", &seeds[0].1);
+    ws.once();
+    assert_eq!(count(&table, ""), 6, "one row per file");
+    assert_eq!(count(&table, "WHERE dedup_status = 'exact_duplicate'"), 1);
+    // Ids and the whole record are the JSONL output's.
+    for rec in ws.records() {
+        let id = rec["id"].as_str().unwrap();
+        let rows = query(&format!(
+            "SELECT record->>'title', language FROM {table} WHERE id = '{id}'"
+        ));
+        assert_eq!(rows.len(), 1, "{id}");
+        assert_eq!(rows[0][0].as_deref(), rec["title"].as_str());
+        assert_eq!(rows[0][1].as_deref(), Some("en"));
+    }
+    // Full-text search in the record's language: "surrounding" stems to "surround".
+    assert!(
+        count(
+            &table,
+            "WHERE tsv @@ to_tsquery('english', 'surround & troops')"
+        ) >= 1,
+        "the English search configuration finds Blinken's question"
+    );
+    let versions = query(&format!(
+        "SELECT max(version) FROM newsflow_migrations WHERE table_name = '{table}'"
+    ));
+    assert_eq!(versions[0][0].as_deref(), Some("1"));
+    // A second run on an empty inbox writes nothing and migrates nothing.
+    ws.once();
+    assert_eq!(count(&table, ""), 6);
+    drop_table(&table);
+}
+
+/// A forwarder to PostgreSQL that the test starts late: until then the daemon's
+/// port has nothing behind it, as when the database is down.
+fn start_proxy(listen: u16) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind(("127.0.0.1", listen))
+                .await
+                .unwrap();
+            loop {
+                let (mut inbound, _) = l.accept().await.unwrap();
+                tokio::spawn(async move {
+                    if let Ok(mut out) = tokio::net::TcpStream::connect(pg_hostport()).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    }
+                });
+            }
+        });
+    })
+}
+
+#[test]
+fn while_the_database_is_down_files_wait_and_nothing_is_lost() {
+    if !pg_available() {
+        return;
+    }
+    let table = fresh_table("down");
+    let port = free_port();
+    let ws = Workspace::with_extra(&format!(
+        "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\nconnect_timeout_secs = 1\n",
+        url(&format!("127.0.0.1:{port}"))
+    ));
+    let daemon = ws.spawn_run();
+    for (name, bytes) in seeds() {
+        ws.drop_file(&name, &bytes);
+    }
+    // The JSONL output has the first batch, but no file is archived: a record
+    // is committed when every sink has it, and the sink takes no more meanwhile.
+    wait_until(
+        Duration::from_secs(30),
+        "a batch in the JSONL output",
+        || !ws.records().is_empty(),
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let archived = || {
+        std::fs::read_dir(ws.path("archive"))
+            .map(|d| d.flatten().count())
+            .unwrap_or(0)
+    };
+    assert_eq!(archived(), 0, "files archived while PostgreSQL was down");
+    assert_eq!(
+        std::fs::read_dir(ws.path("inbox")).unwrap().count(),
+        0,
+        "the files were claimed"
+    );
+    start_proxy(port);
+    wait_until(Duration::from_secs(60), "rows in PostgreSQL", || {
+        query(&format!("SELECT to_regclass('{table}')"))[0][0].is_some() && count(&table, "") == 5
+    });
+    wait_until(Duration::from_secs(30), "files archived", || {
+        archived() == 5
+    });
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("PostgreSQL did not take the batch"),
+        "the outage is logged: {log}"
+    );
+    assert_eq!(count(&table, ""), 5, "no duplicate rows");
+    assert_eq!(ws.records().len(), 5, "no duplicate JSONL records");
+    drop_table(&table);
+}
