@@ -356,12 +356,16 @@ pub struct Loaded {
     pub env_overrides: Vec<String>,
 }
 
+/// `NEWSFLOW_` variables the test suite reads, not config overrides: CI exports
+/// them for the whole run, the daemon included.
+const NOT_CONFIG_ENV: &[&str] = &["NEWSFLOW_REQUIRE_SERVICES", "NEWSFLOW_TEST_PG_HOSTPORT"];
+
 impl Config {
     /// Loads `path`, or `config/newsflow.toml` if present, or the defaults; then
     /// applies environment overrides and validates.
     pub fn load(path: Option<&Path>) -> Result<Loaded, String> {
         let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !NOT_CONFIG_ENV.contains(&k.as_str()))
             .collect();
         Self::load_with_env(path, &env)
     }
