@@ -137,10 +137,14 @@ impl Resources {
 /// Claims from an earlier run whose record already reached the sink (a crash
 /// between commit and archive) are finished now, not processed again. Records of
 /// multi-item files found on disk are returned: those files are replayed, and the
-/// sink skips what it already wrote.
+/// sink skips what it already wrote. With `replay_all` (another sink after the
+/// JSONL output, which may lack what the output has) no claim is finished here:
+/// every one is replayed, the JSONL sink skips the records it has, and the other
+/// sink gets them all.
 fn finish_already_committed(
     intake: &Intake,
     sink_dirs: &[std::path::PathBuf],
+    replay_all: bool,
 ) -> Result<HashSet<String>, String> {
     let pending = intake.pending_claims();
     if pending.is_empty() {
@@ -163,6 +167,15 @@ fn finish_already_committed(
                 dir.display()
             )
         })?);
+    }
+    if replay_all {
+        if !done.is_empty() {
+            tracing::info!(
+                records = done.len(),
+                "files stopped after their JSONL write are processed again so that PostgreSQL has them too; the JSONL output does not get them twice"
+            );
+        }
+        return Ok(done);
     }
     let mut n = 0;
     for claim in pending.iter().filter(|c| done.contains(&c.id)) {
@@ -245,9 +258,12 @@ pub async fn run(
         let intake = intake.clone();
         let mut dirs = vec![sink.dir().to_path_buf()];
         dirs.extend(route.as_ref().map(|r| r.dir().to_path_buf()));
-        let written = tokio::task::spawn_blocking(move || finish_already_committed(&intake, &dirs))
-            .await
-            .map_err(|e| e.to_string())??;
+        let replay_all = postgres.is_some();
+        let written = tokio::task::spawn_blocking(move || {
+            finish_already_committed(&intake, &dirs, replay_all)
+        })
+        .await
+        .map_err(|e| e.to_string())??;
         sink.skip_written(written);
     }
 
