@@ -23,7 +23,12 @@ fn failed_sink_writes_are_retried_and_nothing_is_lost_or_doubled() {
     });
     let text = http_get(ws.metrics_port, "/metrics").unwrap();
     assert!(
-        metric(&text, r#"newsflow_sink_errors_total{kind="StorageFull"}"#).unwrap_or(0.0) >= 3.0,
+        metric(
+            &text,
+            r#"newsflow_sink_errors_total{sink="jsonl",kind="StorageFull"}"#
+        )
+        .unwrap_or(0.0)
+            >= 3.0,
         "{text}"
     );
     std::thread::sleep(Duration::from_millis(300));

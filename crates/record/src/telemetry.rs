@@ -71,7 +71,23 @@ pub fn describe() {
     describe_counter!(FILES_QUARANTINED, "Files moved to quarantine, by reason.");
     describe_counter!(RECORDS_WRITTEN, "Records written and fsynced by the sink.");
     describe_counter!(SINK_BATCHES, "Batches the sink committed.");
-    describe_counter!(SINK_ERRORS, "Sink write failures (each retried).");
+    describe_counter!(
+        SINK_ERRORS,
+        "Sink write failures (each retried), by sink and kind."
+    );
+    describe_counter!(
+        SINK_RECORDS,
+        "Records a networked sink made durable that it did not have before."
+    );
+    describe_histogram!(
+        SINK_BATCH_SECONDS,
+        Unit::Seconds,
+        "Time to write one batch to a networked sink."
+    );
+    describe_gauge!(
+        SINK_CONNECTED,
+        "1 while a networked sink holds a working connection, 0 while it retries."
+    );
     describe_counter!(DEDUP_DECISIONS, "Deduplicator decisions, by status.");
     describe_histogram!(
         ENRICHER_FEATURE_SECONDS,
