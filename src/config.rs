@@ -260,6 +260,7 @@ pub struct PostgresSection {
     /// Connection string or URL; empty: no PostgreSQL sink.
     pub url: String,
     pub table: String,
+    pub batch_size: usize,
     pub connect_timeout_secs: u64,
 }
 
@@ -268,6 +269,7 @@ impl Default for PostgresSection {
         PostgresSection {
             url: String::new(),
             table: "news_records".into(),
+            batch_size: 500,
             connect_timeout_secs: 10,
         }
     }
@@ -505,6 +507,9 @@ impl Config {
                     "[sink.postgres] table: {:?} must be lower-case letters, digits and _ (not starting with a digit), at most 55 characters",
                     pg.table
                 ));
+            }
+            if pg.batch_size == 0 {
+                errs.push("[sink.postgres] batch_size: must be at least 1".into());
             }
             if pg.connect_timeout_secs == 0 {
                 errs.push("[sink.postgres] connect_timeout_secs: must be at least 1".into());

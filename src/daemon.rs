@@ -102,6 +102,7 @@ impl Resources {
             newsflow_sink::postgres::PgSink::new(newsflow_sink::postgres::PgConfig {
                 url: cfg.sink.postgres.url.clone(),
                 table: cfg.sink.postgres.table.clone(),
+                batch_size: cfg.sink.postgres.batch_size,
                 connect_timeout: Duration::from_secs(cfg.sink.postgres.connect_timeout_secs),
             })
         });

@@ -85,7 +85,7 @@ fn while_the_database_is_down_files_wait_and_nothing_is_lost() {
     let table = fresh_table("down");
     let port = free_port();
     let ws = Workspace::with_extra(&format!(
-        "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\nconnect_timeout_secs = 1\n",
+        "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\nconnect_timeout_secs = 1\nbatch_size = 2\n",
         url(&format!("127.0.0.1:{port}"))
     ));
     let daemon = ws.spawn_run();

@@ -24,6 +24,8 @@ pub struct PgConfig {
     pub url: String,
     /// Table name (created on first run).
     pub table: String,
+    /// Most rows in one statement; a larger sink batch is written in several.
+    pub batch_size: usize,
     pub connect_timeout: Duration,
 }
 
@@ -299,13 +301,18 @@ async fn migrate(client: &mut Client, table: &str) -> Result<(), PgError> {
 /// Writes `rows`, retrying with backoff (up to 30 s between attempts) until the
 /// database has them. The caller acknowledges nothing before this returns.
 pub async fn write_durably(mut pg: PgSink, rows: Vec<Row>) -> PgSink {
-    if rows.is_empty() {
-        return pg;
+    let size = pg.cfg.batch_size.max(1);
+    for chunk in rows.chunks(size) {
+        pg = write_chunk(pg, chunk).await;
     }
+    pg
+}
+
+async fn write_chunk(mut pg: PgSink, rows: &[Row]) -> PgSink {
     let mut backoff = Duration::from_millis(200);
     loop {
         let started = Instant::now();
-        match pg.write(&rows).await {
+        match pg.write(rows).await {
             Ok(new) => {
                 metrics::histogram!(telemetry::SINK_BATCH_SECONDS, "sink" => "postgres")
                     .record(started.elapsed().as_secs_f64());
