@@ -53,28 +53,111 @@ fn records_become_rows_with_search_and_duplicates_marked() {
     drop_table(&table);
 }
 
-/// A forwarder to PostgreSQL that the test starts late: until then the daemon's
-/// port has nothing behind it, as when the database is down.
-fn start_proxy(listen: u16) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::bind(("127.0.0.1", listen))
-                .await
+/// A forwarder to PostgreSQL that the test switches on and off: while off, its
+/// port refuses nothing but closes every connection at once and cuts the open
+/// ones, as a database going away does.
+struct Proxy {
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    fn start(listen: u16, up: bool) -> Proxy {
+        let (tx, rx) = tokio::sync::watch::channel(up);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
                 .unwrap();
-            loop {
-                let (mut inbound, _) = l.accept().await.unwrap();
-                tokio::spawn(async move {
-                    if let Ok(mut out) = tokio::net::TcpStream::connect(pg_hostport()).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::bind(("127.0.0.1", listen))
+                    .await
+                    .unwrap();
+                loop {
+                    let (mut inbound, _) = l.accept().await.unwrap();
+                    if !*rx.borrow() {
+                        continue; // dropped: the client sees the connection close
                     }
-                });
-            }
+                    let mut rx = rx.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut out) = tokio::net::TcpStream::connect(pg_hostport()).await
+                        else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut out) => {}
+                            _ = rx.wait_for(|up| !*up) => {}
+                        }
+                    });
+                }
+            });
         });
-    })
+        Proxy { up: tx }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
+fn archived(ws: &Workspace) -> usize {
+    std::fs::read_dir(ws.path("archive"))
+        .map(|d| d.flatten().count())
+        .unwrap_or(0)
+}
+
+fn story(i: usize) -> Vec<u8> {
+    format!(
+        "Council vote number {i}\n\nThe council met on Tuesday to discuss item {i} of the agenda, and members agreed to revisit it next month after the budget review.\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_database_going_away_mid_run_loses_and_doubles_nothing() {
+    if !pg_available() {
+        return;
+    }
+    let table = fresh_table("mid");
+    let port = free_port();
+    let proxy = Proxy::start(port, true);
+    let ws = Workspace::with_extra(&format!(
+        "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\nconnect_timeout_secs = 1\n",
+        url(&format!("127.0.0.1:{port}"))
+    ));
+    let daemon = ws.spawn_run();
+    for i in 0..10 {
+        ws.drop_file(&format!("a{i}.txt"), &story(i));
+    }
+    wait_until(Duration::from_secs(60), "the first 10 rows", || {
+        query(&format!("SELECT to_regclass('{table}')"))[0][0].is_some() && count(&table, "") == 10
+    });
+    wait_until(Duration::from_secs(30), "10 files archived", || {
+        archived(&ws) == 10
+    });
+    // The database goes away with the connection open.
+    proxy.set(false);
+    for i in 10..20 {
+        ws.drop_file(&format!("b{i}.txt"), &story(i));
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        archived(&ws),
+        10,
+        "no file is archived while the database is away"
+    );
+    assert_eq!(count(&table, ""), 10);
+    proxy.set(true);
+    wait_until(Duration::from_secs(60), "all 20 rows", || {
+        count(&table, "") == 20
+    });
+    wait_until(Duration::from_secs(30), "20 files archived", || {
+        archived(&ws) == 20
+    });
+    let (status, log) = daemon.stop();
+    assert!(status.success(), "{log}");
+    assert_eq!(count(&table, ""), 20, "no duplicate rows");
+    assert_eq!(ws.records().len(), 20, "no duplicate JSONL records");
+    drop_table(&table);
 }
 
 #[test]
@@ -100,23 +183,18 @@ fn while_the_database_is_down_files_wait_and_nothing_is_lost() {
         || !ws.records().is_empty(),
     );
     std::thread::sleep(Duration::from_secs(3));
-    let archived = || {
-        std::fs::read_dir(ws.path("archive"))
-            .map(|d| d.flatten().count())
-            .unwrap_or(0)
-    };
-    assert_eq!(archived(), 0, "files archived while PostgreSQL was down");
+    assert_eq!(archived(&ws), 0, "files archived while PostgreSQL was down");
     assert_eq!(
         std::fs::read_dir(ws.path("inbox")).unwrap().count(),
         0,
         "the files were claimed"
     );
-    start_proxy(port);
+    let _proxy = Proxy::start(port, true);
     wait_until(Duration::from_secs(60), "rows in PostgreSQL", || {
         query(&format!("SELECT to_regclass('{table}')"))[0][0].is_some() && count(&table, "") == 5
     });
     wait_until(Duration::from_secs(30), "files archived", || {
-        archived() == 5
+        archived(&ws) == 5
     });
     let (status, log) = daemon.stop();
     assert!(status.success(), "{log}");
