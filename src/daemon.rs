@@ -204,6 +204,15 @@ fn finish_already_committed(
     Ok(done)
 }
 
+/// A `*_workers` setting: 0 means one per CPU core.
+fn workers_or_cores(n: usize) -> usize {
+    if n == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        n
+    }
+}
+
 /// Files a `once` run will take: claims left over plus what the inbox holds.
 pub fn backlog(intake: &Intake) -> u64 {
     (intake.pending_claims().len() + intake.scan().len()) as u64
@@ -319,13 +328,7 @@ pub async fn run(
         })
     };
 
-    let workers = if cfg.pipeline.normalizer_workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        cfg.pipeline.normalizer_workers
-    };
+    let workers = workers_or_cores(cfg.pipeline.normalizer_workers);
     let watcher = tokio::spawn(newsflow_watcher::run(
         intake.clone(),
         mode,
@@ -350,18 +353,11 @@ pub async fn run(
         dedup_tx,
         fail_tx.clone(),
     ));
-    let enricher_workers = if cfg.pipeline.enricher_workers == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        cfg.pipeline.enricher_workers
-    };
     let enricher = tokio::spawn(newsflow_enricher::run(
         dedup_rx,
         enr_tx,
         live.enrich,
-        enricher_workers,
+        workers_or_cores(cfg.pipeline.enricher_workers),
     ));
     let routing = newsflow_sink::Routing {
         exact: cfg.dedup.exact_action.into(),

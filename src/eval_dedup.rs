@@ -10,7 +10,7 @@
 use newsflow_deduplicator::minhash::{self, Params};
 use newsflow_deduplicator::near::NearConfig;
 use newsflow_deduplicator::{DedupIndex, Entry};
-use newsflow_normalizer::{normalize_full, rules::RuleSet, structure::Layers, Limits};
+use newsflow_normalizer::{normalize, rules::RuleSet};
 use newsflow_record::DedupStatus;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -108,14 +108,7 @@ pub fn run(
     for name in names {
         let bytes = std::fs::read(dir.join(&name))
             .map_err(|e| format!("cannot read {}: {e}", dir.join(&name).display()))?;
-        match normalize_full(
-            &bytes,
-            &name,
-            rules,
-            Layers::default(),
-            None,
-            Limits::default(),
-        ) {
+        match normalize(&bytes, &name, rules) {
             Ok(n) => docs.push((name, n.body)),
             Err(_) => report.refused += 1,
         }

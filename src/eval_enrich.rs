@@ -16,8 +16,10 @@
 //! Language: a TSV file of `<ISO 639-1>\t<paragraph>` lines
 //! (tests/fixtures/lang/news-paragraphs.tsv); accuracy overall and per language.
 
+use crate::eval::ratio;
+use crate::eval_extract::f1;
 use newsflow_enricher::EnrichConfig;
-use newsflow_normalizer::{normalize_full, rules::RuleSet, structure::Layers, Limits};
+use newsflow_normalizer::{normalize, rules::RuleSet};
 use newsflow_record::{Entity, Record};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,25 +63,12 @@ impl Prf {
         ratio(self.tp, self.tp + self.fn_)
     }
     pub fn f1(&self) -> f64 {
-        let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
+        f1(self.precision(), self.recall())
     }
     fn add(&mut self, o: Prf) {
         self.tp += o.tp;
         self.fp += o.fp;
         self.fn_ += o.fn_;
-    }
-}
-
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        1.0
-    } else {
-        a as f64 / b as f64
     }
 }
 
@@ -208,27 +197,24 @@ fn record_of(path: &Path, rules: &RuleSet) -> Result<Record, String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let n = normalize_full(
-        &bytes,
-        &name,
-        rules,
-        Layers::default(),
-        None,
-        Limits::default(),
-    )
-    .map_err(|e| format!("{}: the normalizer refused it: {e}", path.display()))?;
-    let mut r: Record = serde_json::from_value(serde_json::json!({
-        "id": name, "source": {"file_name": name, "path": name, "bytes": bytes.len(),
-        "sha256": "", "received_at": "", "format": n.format, "encoding": n.encoding},
-        "title": n.title, "byline": n.byline, "published": n.published,
-        "language": null, "language_confidence": null, "body": "", "word_count": 0,
-        "reading_time_seconds": 0, "boilerplate": {"removed_lines": 0, "rules": []},
-        "dedup": {"status": "unique", "duplicate_of": null, "similarity": null},
-        "pipeline": {"version": "", "processed_at": ""}
-    }))
-    .map_err(|e| format!("building a record: {e}"))?;
-    r.body = n.body;
-    Ok(r)
+    let n = normalize(&bytes, &name, rules)
+        .map_err(|e| format!("{}: the normalizer refused it: {e}", path.display()))?;
+    Ok(Record {
+        id: name.clone(),
+        source: newsflow_record::Source {
+            file_name: name.clone(),
+            path: name,
+            bytes: bytes.len() as u64,
+            format: n.format,
+            encoding: n.encoding.to_string(),
+            ..Default::default()
+        },
+        title: n.title,
+        byline: n.byline,
+        published: n.published,
+        body: n.body,
+        ..Default::default()
+    })
 }
 
 pub fn run_enrich(dir: &Path, rules: &RuleSet, cfg: &EnrichConfig) -> Result<EnrichReport, String> {

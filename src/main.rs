@@ -188,20 +188,11 @@ fn main() -> ExitCode {
             Ok(r) => r,
             Err(code) => return code,
         };
-        return match eval_extract::run(gold, &rules, pred_out.as_deref()) {
-            Ok(r) if *json => {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            Ok(r) => {
-                print!("{}", r.to_text(*per_page));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("newsflow: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return report(
+            eval_extract::run(gold, &rules, pred_out.as_deref()),
+            *json,
+            |r| r.to_text(*per_page),
+        );
     }
     if let Command::Eval {
         what:
@@ -214,15 +205,8 @@ fn main() -> ExitCode {
             },
     } = &cli.command
     {
-        let cfg = match Config::load(config.as_deref()) {
-            Ok(l) => l.config,
-            Err(e) => {
-                eprintln!("newsflow: invalid configuration:\n{e}");
-                return ExitCode::from(2);
-            }
-        };
-        let rules = match rules_from(config.as_deref()) {
-            Ok(r) => r,
+        let (cfg, rules) = match config_and_rules(config.as_deref()) {
+            Ok(c) => c,
             Err(code) => return code,
         };
         // The evaluation measures near duplicates whatever the config says.
@@ -233,20 +217,11 @@ fn main() -> ExitCode {
         let truth = truth
             .clone()
             .or_else(|| Some(dir.join("truth.json")).filter(|p| p.exists()));
-        return match eval_dedup::run(dir, truth.as_deref(), &rules, near, *brute_force_limit) {
-            Ok(r) if *json => {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            Ok(r) => {
-                print!("{}", r.to_text());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("newsflow: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return report(
+            eval_dedup::run(dir, truth.as_deref(), &rules, near, *brute_force_limit),
+            *json,
+            |r| r.to_text(),
+        );
     }
     if let Command::Eval {
         what:
@@ -258,15 +233,8 @@ fn main() -> ExitCode {
             },
     } = &cli.command
     {
-        let cfg = match Config::load(config.as_deref()) {
-            Ok(l) => l.config,
-            Err(e) => {
-                eprintln!("newsflow: invalid configuration:\n{e}");
-                return ExitCode::from(2);
-            }
-        };
-        let rules = match rules_from(config.as_deref()) {
-            Ok(r) => r,
+        let (cfg, rules) = match config_and_rules(config.as_deref()) {
+            Ok(c) => c,
             Err(code) => return code,
         };
         let enrich = match daemon::enrich_config(&cfg) {
@@ -276,49 +244,24 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        return match eval_enrich::run_enrich(dir, &rules, &enrich) {
-            Ok(r) if *json => {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            Ok(r) => {
-                print!("{}", r.to_text(*mistakes));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("newsflow: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return report(eval_enrich::run_enrich(dir, &rules, &enrich), *json, |r| {
+            r.to_text(*mistakes)
+        });
     }
     if let Command::Eval {
         what: EvalWhat::Language { file, json },
     } = &cli.command
     {
-        return match eval_enrich::run_language(file) {
-            Ok(r) if *json => {
-                println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
-                ExitCode::SUCCESS
-            }
-            Ok(r) => {
-                print!("{}", r.to_text());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("newsflow: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return report(eval_enrich::run_language(file), *json, |r| r.to_text());
     }
     if let Command::DedupStats { config, top } = &cli.command {
-        let cfg = match Config::load(config.as_deref()) {
-            Ok(l) => l.config,
+        return match Config::load(config.as_deref()) {
+            Ok(l) => dedup_stats(&l.config, *top),
             Err(e) => {
                 eprintln!("newsflow: invalid configuration:\n{e}");
-                return ExitCode::from(2);
+                ExitCode::from(2)
             }
         };
-        return dedup_stats(&cfg, *top);
     }
     let (path, mode) = match &cli.command {
         Command::Run { config } => (config.clone(), Some(false)),
@@ -381,12 +324,44 @@ fn limit_malloc_arenas() {
 fn rules_from(
     config: Option<&std::path::Path>,
 ) -> Result<newsflow_normalizer::rules::RuleSet, ExitCode> {
+    config_and_rules(config).map(|(_, rules)| rules)
+}
+
+/// The config and its rule packs, for the tools; exit code 2 when invalid.
+fn config_and_rules(
+    config: Option<&std::path::Path>,
+) -> Result<(Config, newsflow_normalizer::rules::RuleSet), ExitCode> {
     Config::load(config)
-        .and_then(|l| daemon::load_rules(&l.config))
+        .and_then(|l| {
+            let rules = daemon::load_rules(&l.config)?;
+            Ok((l.config, rules))
+        })
         .map_err(|e| {
             eprintln!("newsflow: invalid configuration:\n{e}");
             ExitCode::from(2)
         })
+}
+
+/// Prints an eval report as JSON or as text; an error exits with failure.
+fn report<R: serde::Serialize>(
+    result: Result<R, String>,
+    json: bool,
+    text: impl FnOnce(&R) -> String,
+) -> ExitCode {
+    match result {
+        Ok(r) if json => {
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            print!("{}", text(&r));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("newsflow: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// `newsflow explain FILE`: every line with its decision, layer, rule or score.

@@ -10,16 +10,10 @@ use newsflow_record::Record;
 use std::sync::LazyLock;
 
 static CFG: LazyLock<EnrichConfig> = LazyLock::new(EnrichConfig::default);
-static TEMPLATE: LazyLock<Record> = LazyLock::new(|| {
-    serde_json::from_str(
-        r#"{"id":"x","source":{"file_name":"x","path":"x","bytes":0,"sha256":"","received_at":"",
-        "format":"text","encoding":"UTF-8"},"title":"A title of some words here","byline":null,
-        "published":"2022-01-21","language":null,"language_confidence":null,"body":"",
-        "word_count":0,"reading_time_seconds":0,"boilerplate":{"removed_lines":0,"rules":[]},
-        "dedup":{"status":"unique","duplicate_of":null,"similarity":null},
-        "pipeline":{"version":"","processed_at":""}}"#,
-    )
-    .expect("record template")
+static TEMPLATE: LazyLock<Record> = LazyLock::new(|| Record {
+    title: Some("A title of some words here".into()),
+    published: Some("2022-01-21".into()),
+    ..Record::default()
 });
 
 fuzz_target!(

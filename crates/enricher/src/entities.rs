@@ -61,13 +61,39 @@ pub struct Gazetteer {
     by_name: rapidhash::RapidHashMap<String, Vec<u32>>,
     /// Names written in capitals ("US", "EU"): matched only when the text writes
     /// them in capitals too, so "Us" or "Eu" at a sentence start are not the US.
-    upper_only: rapidhash::RapidHashMap<String, ()>,
+    upper_only: rapidhash::RapidHashSet<String>,
     /// Names also written in mixed case ("Nato"), which lifts `upper_only`.
-    mixed_case: rapidhash::RapidHashMap<String, ()>,
+    mixed_case: rapidhash::RapidHashSet<String>,
     /// One-word names written in lower case ("dpa"): looked up although the
     /// text does not capitalise them.
-    lower_names: rapidhash::RapidHashMap<String, ()>,
-    given: rapidhash::RapidHashMap<String, ()>,
+    lower_names: rapidhash::RapidHashSet<String>,
+    given: rapidhash::RapidHashSet<String>,
+}
+
+/// The data rows of a TSV file (after its header; blank and `#` lines skipped)
+/// with their line numbers, each with exactly the header's columns.
+fn tsv_rows<'a>(
+    text: &'a str,
+    file: &str,
+    columns: &str,
+) -> Result<Vec<(usize, Vec<&'a str>)>, GazetteerError> {
+    let want = columns.split(", ").count();
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != want {
+            return Err(GazetteerError(format!(
+                "{file} line {}: expected {want} tab-separated columns ({columns}), found {}",
+                n + 1,
+                f.len()
+            )));
+        }
+        rows.push((n + 1, f));
+    }
+    Ok(rows)
 }
 
 /// Why a gazetteer file could not be read.
@@ -115,22 +141,14 @@ impl Gazetteer {
     /// Parses the three files' contents; an error names the file and line.
     pub fn parse(places: &str, orgs: &str, given: &str) -> Result<Gazetteer, GazetteerError> {
         let mut g = Gazetteer::default();
-        for (n, line) in places.lines().enumerate().skip(1) {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 5 {
-                return Err(GazetteerError(format!(
-                    "places.tsv line {}: expected 5 tab-separated columns (name, kind, country, population, aliases), found {}",
-                    n + 1,
-                    f.len()
-                )));
-            }
+        for (line, f) in tsv_rows(
+            places,
+            "places.tsv",
+            "name, kind, country, population, aliases",
+        )? {
             let population = f[3].trim().parse().map_err(|_| {
                 GazetteerError(format!(
-                    "places.tsv line {}: population {:?} is not a whole number",
-                    n + 1,
+                    "places.tsv line {line}: population {:?} is not a whole number",
                     f[3]
                 ))
             })?;
@@ -145,18 +163,7 @@ impl Gazetteer {
                 f[4],
             );
         }
-        for (n, line) in orgs.lines().enumerate().skip(1) {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let f: Vec<&str> = line.split('\t').collect();
-            if f.len() != 3 {
-                return Err(GazetteerError(format!(
-                    "organizations.tsv line {}: expected 3 tab-separated columns (name, kind, aliases), found {}",
-                    n + 1,
-                    f.len()
-                )));
-            }
+        for (_, f) in tsv_rows(orgs, "organizations.tsv", "name, kind, aliases")? {
             g.add(
                 Known {
                     name: f[0].trim().to_string(),
@@ -171,12 +178,12 @@ impl Gazetteer {
         for line in given.lines() {
             let name = line.trim();
             if !name.is_empty() && !name.starts_with('#') {
-                g.given.insert(fold(name), ());
+                g.given.insert(fold(name));
             }
         }
         // Among same-named entries the bigger place comes first (Paris, France
-        // before Paris, Texas); organizations before places only when bigger is
-        // unknown, so "Georgia" stays a place.
+        // before Paris, Texas); the sort is stable and places are read first, so
+        // a name shared with an organization (population 0) stays a place.
         let known = &g.known;
         for ids in g.by_name.values_mut() {
             ids.sort_by_key(|&i| std::cmp::Reverse(known[i as usize].population));
@@ -196,16 +203,16 @@ impl Gazetteer {
             }
             let letters: Vec<char> = name.chars().filter(|c| c.is_alphabetic()).collect();
             if letters.len() <= 5 && letters.iter().all(|c| c.is_uppercase()) {
-                if !self.mixed_case.contains_key(&key) {
-                    self.upper_only.insert(key.clone(), ());
+                if !self.mixed_case.contains(&key) {
+                    self.upper_only.insert(key.clone());
                 }
             } else {
                 // "Nato" beside "NATO": the name is written both ways.
                 self.upper_only.remove(&key);
-                self.mixed_case.insert(key.clone(), ());
+                self.mixed_case.insert(key.clone());
             }
             if !name.contains(' ') && name.chars().next().is_some_and(char::is_lowercase) {
-                self.lower_names.insert(name.to_string(), ());
+                self.lower_names.insert(name.to_string());
             }
             self.by_name.entry(key).or_default().push(id);
         }
@@ -216,9 +223,9 @@ impl Gazetteer {
     /// "Jean-Noël") is when its first part is.
     pub fn is_given_name(&self, word: &str) -> bool {
         let f = fold_cow(word);
-        self.given.contains_key(f.as_ref())
+        self.given.contains(f.as_ref())
             || f.split_once('-')
-                .is_some_and(|(first, rest)| !rest.is_empty() && self.given.contains_key(first))
+                .is_some_and(|(first, rest)| !rest.is_empty() && self.given.contains(first))
     }
 
     /// How many places and organizations it knows.
@@ -232,9 +239,14 @@ impl Gazetteer {
 
     /// The entry a span of tokens names, if any.
     fn lookup(&self, toks: &[Token], text: &str) -> Option<u32> {
-        let key = key_from(toks.iter().map(|t| t.word(text)));
-        let ids = self.by_name.get(&key)?;
-        if self.upper_only.contains_key(&key)
+        self.get(&key_from(toks.iter().map(|t| t.word(text))), toks, text)
+    }
+
+    /// The entry of `key`, the lookup key of `toks`; a capitals-only name
+    /// matches only tokens written in capitals.
+    fn get(&self, key: &str, toks: &[Token], text: &str) -> Option<u32> {
+        let ids = self.by_name.get(key)?;
+        if self.upper_only.contains(key)
             && !toks
                 .iter()
                 .all(|t| t.word(text).chars().all(|c| !c.is_lowercase()))
@@ -246,7 +258,7 @@ impl Gazetteer {
 
     /// Whether the gazetteer writes `word` in lower case as a name ("dpa").
     fn is_lower_name(&self, word: &str) -> bool {
-        self.lower_names.contains_key(word)
+        self.lower_names.contains(word)
     }
 }
 
@@ -295,6 +307,11 @@ static TITLE_SET: WordSet = LazyLock::new(|| TITLES.iter().copied().collect());
 static TITLE_PART_SET: WordSet = LazyLock::new(|| TITLE_PARTS.iter().copied().collect());
 static ORG_HEAD_SET: WordSet = LazyLock::new(|| ORG_HEADS.iter().copied().collect());
 static NEVER_SET: WordSet = LazyLock::new(|| NEVER.iter().copied().collect());
+
+/// `folded` (a word in lower case) is never a name by itself.
+fn never_name(folded: &str) -> bool {
+    NEVER_SET.contains(folded) || newsflow_record::dates::weekday(folded).is_some()
+}
 static CONNECTOR_SET: WordSet = LazyLock::new(|| CONNECTORS.iter().copied().collect());
 
 fn fold(s: &str) -> String {
@@ -911,7 +928,10 @@ const ORG_SUFFIXES: &[&str] = &[
     "feuerwehr",
 ];
 
-/// Speech verbs that mark the capitalised word before them as a person.
+/// Speech verbs that mark the capitalised word before them as a person. Narrower
+/// than `quotes::SPEECH_WORDS` on purpose: that list also holds attribution words
+/// ("so", "selon", "according") and verbs organizations use, which after a
+/// capitalised word do not make it a person (tried: more false people).
 const SPEECH: &[&str] = &[
     "said",
     "says",
@@ -942,69 +962,12 @@ const SPEECH: &[&str] = &[
     "aseguró",
 ];
 
-/// Capitalised words that are never names by themselves.
+/// Capitalised words that are never names by themselves (weekdays too, through
+/// `newsflow_record::dates::weekday`).
 const NEVER: &[&str] = &[
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "montag",
-    "dienstag",
-    "mittwoch",
-    "donnerstag",
-    "freitag",
-    "samstag",
-    "sonntag",
-    "lundi",
-    "mardi",
-    "mercredi",
-    "jeudi",
-    "vendredi",
-    "samedi",
-    "dimanche",
-    "lunes",
-    "martes",
-    "miércoles",
-    "jueves",
-    "viernes",
-    "sábado",
-    "domingo",
-    "i",
-    "ceo",
-    "cfo",
-    "gdp",
-    "bip",
-    "pib",
-    "ai",
-    "ki",
-    "ia",
-    "covid",
-    "covid-19",
-    "tv",
-    "pm",
-    "am",
-    "gmt",
-    "utc",
-    "cet",
-    "est",
-    "ok",
-    "usd",
-    "eur",
-    "vs",
-    "ii",
-    "iii",
-    "iv",
-    "pdf",
-    "faq",
-    "mp",
-    "mep",
-    "mps",
-    "meps",
-    "no",
-    "nr",
+    "i", "ceo", "cfo", "gdp", "bip", "pib", "ai", "ki", "ia", "covid", "covid-19", "tv", "pm",
+    "am", "gmt", "utc", "cet", "est", "ok", "usd", "eur", "vs", "ii", "iii", "iv", "pdf", "faq",
+    "mp", "mep", "mps", "meps", "no", "nr",
 ];
 
 fn is_title(w: &str) -> bool {
@@ -1048,7 +1011,8 @@ fn org_head(w: &str) -> bool {
 /// What a span of tokens was found to be.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tag {
-    Known(u32),
+    /// A gazetteer entry; `true` when written as a German genitive ("Bayerns").
+    Known(u32, bool),
     Person,
     Org,
     /// A place the gazetteer does not know, found by a preposition or a
@@ -1205,7 +1169,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     let common = |w: &str| {
         let f = fold_cow(w);
         let f = f.as_ref();
-        NEVER_SET.contains(f)
+        never_name(f)
             || stop.is_some_and(|s| s.contains(f))
             || lower.contains(f)
             || newsflow_record::dates::month(f).is_some()
@@ -1374,7 +1338,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     for s in &spans {
         let form = surface(s);
         match s.tag {
-            Tag::Known(id) => {
+            Tag::Known(id, genitive) => {
                 let k = &gaz.known[id as usize];
                 let list = match k.class {
                     Class::Place => &mut places,
@@ -1382,8 +1346,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
                 };
                 let kind = Some(k.kind.clone()).filter(|k| !k.is_empty());
                 // A genitive ("Bayerns") is recorded in its base form.
-                let form = if s.to - s.from == 1 && gaz.lookup(&toks[s.from..s.to], text).is_none()
-                {
+                let form = if genitive {
                     form[..form.len() - 1].to_string()
                 } else {
                     form
@@ -1399,12 +1362,13 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     // in brackets is the same organization.
     merge_bracketed_acronyms(text, &toks, &spans, &mut orgs, &surface);
 
+    let canonical: Vec<String> = people.iter().map(Person::canonical).collect();
     let mut mentions: Vec<Mention> = Vec::new();
     for s in &spans {
         let form = surface(s);
         let (start, end) = (toks[s.from].start, toks[s.to - 1].end);
         let found = match s.tag {
-            Tag::Known(id) => {
+            Tag::Known(id, _) => {
                 let k = &gaz.known[id as usize];
                 let of = match k.class {
                     Class::Place => MentionOf::Place,
@@ -1421,13 +1385,13 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
                 let key = surname_key(&form);
                 people
                     .iter()
-                    .find(|p| p.forms.contains(&form))
+                    .position(|p| p.forms.contains(&form))
                     .or_else(|| {
                         (s.to - s.from >= 2)
-                            .then(|| people.iter().find(|p| p.surname == key))
+                            .then(|| people.iter().position(|p| p.surname == key))
                             .flatten()
                     })
-                    .map(|p| (MentionOf::Person, p.canonical()))
+                    .map(|p| (MentionOf::Person, canonical[p].clone()))
             }
         };
         if let Some((of, name)) = found {
@@ -1445,8 +1409,9 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     }
     let mut people: Vec<Entity> = people
         .into_iter()
-        .map(|p| Entity {
-            name: p.canonical(),
+        .zip(canonical)
+        .map(|(p, name)| Entity {
+            name,
             mentions: p.mentions,
             forms: p.forms,
             kind: None,
@@ -1720,16 +1685,8 @@ fn longest_known(
         if CONNECTOR_SET.contains(next) {
             continue;
         }
-        if let Some(ids) = gaz.by_name.get(&key) {
-            let upper_ok = !gaz.upper_only.contains_key(&key)
-                || toks[i..i + len]
-                    .iter()
-                    .all(|t| t.word(text).chars().all(|c| !c.is_lowercase()));
-            if upper_ok {
-                if let Some(&id) = ids.first() {
-                    best = Some((len, id));
-                }
-            }
+        if let Some(id) = gaz.get(&key, &toks[i..i + len], text) {
+            best = Some((len, id));
         }
     }
     best
@@ -1817,6 +1774,7 @@ fn tag_run(
         // The longest known name starting here.
         let mut known = known_at[i - from];
         // A German genitive ("Berlins", "Russlands") of a one-word place.
+        let mut genitive = false;
         if known.is_none() && !w.ends_with("ss") && w.ends_with('s') && w.chars().count() > 4 {
             let base = &w[..w.len() - 1];
             let key = fold(base);
@@ -1824,6 +1782,7 @@ fn tag_run(
                 if let Some(&id) = ids.first() {
                     if gaz.known[id as usize].class == Class::Place {
                         known = Some((1, id));
+                        genitive = true;
                     }
                 }
             }
@@ -1873,7 +1832,7 @@ fn tag_run(
             spans.push(Span {
                 from: i,
                 to: i + len,
-                tag: Tag::Known(id),
+                tag: Tag::Known(id, genitive),
                 after_title: false,
             });
             i += len;
@@ -1959,14 +1918,12 @@ fn tag_run(
             }
         }
         if common(w)
-            && !(is_acronym(w)
-                && w.chars().count() >= 2
-                && !NEVER_SET.contains(fold_cow(w).as_ref()))
+            && !(is_acronym(w) && w.chars().count() >= 2 && !never_name(fold_cow(w).as_ref()))
         {
             i += 1;
             continue;
         }
-        if NEVER_SET.contains(fold_cow(w).as_ref()) {
+        if never_name(fold_cow(w).as_ref()) {
             i += 1;
             continue;
         }

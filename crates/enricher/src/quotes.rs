@@ -460,7 +460,6 @@ fn after_preposition(body: &str, at: usize) -> bool {
         "with",
         "the",
         "im",
-        "in",
         "am",
         "beim",
         "dem",
@@ -591,23 +590,21 @@ fn attribute_by_mentions(
         .collect();
     // Everything below looks things up by position, never by scanning the whole
     // text or all mentions, so a body of many quotes stays linear.
-    // Mentions are in text order; whether each one is inside a quote.
-    let inside: Vec<bool> = {
+    // Mentions are in text order (one per start): the starts of those inside a quote.
+    let inside: rapidhash::RapidHashSet<usize> = {
         let mut r = 0;
         mentions
             .iter()
-            .map(|m| {
+            .filter(|m| {
                 while r < ranges.len() && ranges[r].1 < m.end {
                     r += 1;
                 }
                 r < ranges.len() && m.start >= ranges[r].0 && m.end <= ranges[r].1
             })
+            .map(|m| m.start)
             .collect()
     };
-    let index_of = |m: &Mention| {
-        (m as *const Mention as usize - mentions.as_ptr() as usize) / std::mem::size_of::<Mention>()
-    };
-    let outside = |m: &Mention| !inside[index_of(m)];
+    let outside = |m: &Mention| !inside.contains(&m.start);
     // The mentions starting in from..to.
     let within = |from: usize, to: usize| {
         let a = mentions.partition_point(|m| m.start < from);

@@ -23,7 +23,8 @@ pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One clean output record. Field order is the JSON field order; `id` comes first
 /// so that recovery can find ids by reading only the start of each line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Default` is an empty record, for tools and benches that fill in a body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub id: String,
     pub source: Source,
@@ -131,7 +132,7 @@ pub struct DateMention {
     pub end: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     /// Base name of the dropped file (lossy UTF-8 if the name was not UTF-8).
     pub file_name: String,
@@ -196,7 +197,7 @@ pub struct Dedup {
     pub cluster_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
     pub version: String,
     pub processed_at: String,

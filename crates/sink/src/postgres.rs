@@ -228,9 +228,10 @@ impl PgSink {
                       body, record, cfg)
              ON CONFLICT (id) DO NOTHING"
         );
-        let ids: Vec<Option<String>> = rows.iter().map(|r| Some(r.id.clone())).collect();
-        let cols: Vec<Vec<Option<String>>> = (0..15)
-            .map(|c| rows.iter().map(|r| r.cols[c].clone()).collect())
+        // Column arrays borrow the rows: a batch's bodies are not copied again.
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let cols: Vec<Vec<Option<&str>>> = (0..15)
+            .map(|c| rows.iter().map(|r| r.cols[c].as_deref()).collect())
             .collect();
         let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&ids];
         for c in &cols {
