@@ -8,6 +8,7 @@ use newsflow_watcher::intake::After;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The config file used when `--config` is not given, if it exists.
 pub const DEFAULT_PATH: &str = "config/newsflow.toml";
@@ -23,6 +24,7 @@ pub struct Config {
     pub dedup: DedupSection,
     pub enricher: EnricherSection,
     pub sink: SinkSection,
+    pub scaleout: ScaleoutSection,
     pub metrics: MetricsSection,
     pub log: LogSection,
     pub daemon: DaemonSection,
@@ -252,6 +254,91 @@ impl Default for EnricherSection {
 pub struct SinkSection {
     pub jsonl: JsonlSection,
     pub postgres: PostgresSection,
+    pub nats: NatsSection,
+}
+
+/// `[scaleout]`: the JetStream work queue and shared dedup index used by
+/// `newsflow run --role intake|worker`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScaleoutSection {
+    pub url: String,
+    pub work_stream: String,
+    pub work_subject: String,
+    pub consumer: String,
+    pub dedup_bucket: String,
+    pub ack_wait_secs: u64,
+    pub max_ack_pending: i64,
+    pub fetch_batch: usize,
+    pub max_message_bytes: u64,
+    pub duplicate_window_secs: u64,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for ScaleoutSection {
+    fn default() -> Self {
+        ScaleoutSection {
+            url: "nats://127.0.0.1:4222".into(),
+            work_stream: "NEWSFLOW_WORK".into(),
+            work_subject: "newsflow.work".into(),
+            consumer: "newsflow-workers".into(),
+            dedup_bucket: "newsflow_dedup".into(),
+            ack_wait_secs: 30,
+            max_ack_pending: 1000,
+            fetch_batch: 32,
+            max_message_bytes: 512 * 1024,
+            duplicate_window_secs: 600,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NatsSection {
+    /// Server URL(s); empty: no NATS sink.
+    pub url: String,
+    pub stream: String,
+    pub subject: String,
+    pub retention: String,
+    pub max_age_secs: u64,
+    pub max_bytes: u64,
+    pub duplicate_window_secs: u64,
+    pub batch_size: usize,
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for NatsSection {
+    fn default() -> Self {
+        NatsSection {
+            url: String::new(),
+            stream: "NEWS_RECORDS".into(),
+            subject: "news.records".into(),
+            retention: "limits".into(),
+            max_age_secs: 0,
+            max_bytes: 0,
+            duplicate_window_secs: 600,
+            batch_size: 1000,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+impl NatsSection {
+    pub fn sink_config(&self) -> newsflow_sink::nats::NatsConfig {
+        newsflow_sink::nats::NatsConfig {
+            url: self.url.clone(),
+            stream: self.stream.clone(),
+            subject: self.subject.clone(),
+            retention: newsflow_sink::nats::Retention::parse(&self.retention)
+                .unwrap_or(newsflow_sink::nats::Retention::Limits),
+            max_age: Duration::from_secs(self.max_age_secs),
+            max_bytes: self.max_bytes,
+            duplicate_window: Duration::from_secs(self.duplicate_window_secs),
+            batch_size: self.batch_size,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -282,6 +369,10 @@ pub struct JsonlSection {
     pub batch_size: usize,
     pub batch_timeout_ms: u64,
     pub max_file_bytes: u64,
+    /// A file open this long is finished; 0: no age limit.
+    pub max_file_age_secs: u64,
+    /// "none", "gzip" or "zstd": how finished files are stored.
+    pub compression: JsonlCompression,
 }
 
 impl Default for JsonlSection {
@@ -291,6 +382,43 @@ impl Default for JsonlSection {
             batch_size: 256,
             batch_timeout_ms: 200,
             max_file_bytes: 256 * 1024 * 1024,
+            max_file_age_secs: 3600,
+            compression: JsonlCompression::None,
+        }
+    }
+}
+
+impl JsonlSection {
+    /// The sink's settings for an output in `dir` (the main one, or the route dir).
+    pub fn sink_config(&self, dir: &Path) -> newsflow_sink::JsonlConfig {
+        newsflow_sink::JsonlConfig {
+            dir: dir.to_path_buf(),
+            batch_size: self.batch_size,
+            batch_timeout: Duration::from_millis(self.batch_timeout_ms),
+            max_file_bytes: self.max_file_bytes,
+            max_file_age: Duration::from_secs(self.max_file_age_secs),
+            compression: self.compression.into(),
+            fault_delay: Duration::ZERO,
+            fault_fail_writes: 0,
+        }
+    }
+}
+
+/// `[sink.jsonl] compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonlCompression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl From<JsonlCompression> for newsflow_sink::Compression {
+    fn from(c: JsonlCompression) -> Self {
+        match c {
+            JsonlCompression::None => newsflow_sink::Compression::None,
+            JsonlCompression::Gzip => newsflow_sink::Compression::Gzip,
+            JsonlCompression::Zstd => newsflow_sink::Compression::Zstd,
         }
     }
 }
@@ -515,6 +643,72 @@ impl Config {
                 errs.push("[sink.postgres] connect_timeout_secs: must be at least 1".into());
             }
         }
+        let so = &self.scaleout;
+        if !newsflow_sink::nats::valid_stream_name(&so.work_stream) {
+            errs.push(format!(
+                "[scaleout] work_stream: {:?} must be a name without spaces, '.', '*', '>', '/'",
+                so.work_stream
+            ));
+        }
+        if !newsflow_sink::nats::valid_subject(&so.work_subject) {
+            errs.push(format!("[scaleout] work_subject: {:?} must be dot-separated tokens without wildcards or spaces", so.work_subject));
+        }
+        if !newsflow_sink::nats::valid_stream_name(&so.consumer) {
+            errs.push(format!(
+                "[scaleout] consumer: {:?} must be a name without spaces, '.', '*', '>', '/'",
+                so.consumer
+            ));
+        }
+        if so.dedup_bucket.is_empty()
+            || !so
+                .dedup_bucket
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            errs.push(format!(
+                "[scaleout] dedup_bucket: {:?} must be letters, digits, '_' and '-'",
+                so.dedup_bucket
+            ));
+        }
+        if so.ack_wait_secs == 0 || so.connect_timeout_secs == 0 || so.duplicate_window_secs == 0 {
+            errs.push("[scaleout] ack_wait_secs, connect_timeout_secs, duplicate_window_secs: must be at least 1".into());
+        }
+        if so.fetch_batch == 0 || so.max_ack_pending < 1 {
+            errs.push("[scaleout] fetch_batch, max_ack_pending: must be at least 1".into());
+        }
+        if so.max_message_bytes < 4096 {
+            errs.push("[scaleout] max_message_bytes: must be at least 4096".into());
+        }
+        let nats = &self.sink.nats;
+        if !nats.url.is_empty() {
+            if !newsflow_sink::nats::valid_stream_name(&nats.stream) {
+                errs.push(format!(
+                    "[sink.nats] stream: {:?} must be a non-empty name without spaces, '.', '*', '>', '/'",
+                    nats.stream
+                ));
+            }
+            if !newsflow_sink::nats::valid_subject(&nats.subject) {
+                errs.push(format!(
+                    "[sink.nats] subject: {:?} must be dot-separated tokens without wildcards or spaces",
+                    nats.subject
+                ));
+            }
+            if newsflow_sink::nats::Retention::parse(&nats.retention).is_none() {
+                errs.push(format!(
+                    "[sink.nats] retention: {:?} must be \"limits\", \"interest\" or \"workqueue\"",
+                    nats.retention
+                ));
+            }
+            if nats.batch_size == 0 {
+                errs.push("[sink.nats] batch_size: must be at least 1".into());
+            }
+            if nats.connect_timeout_secs == 0 {
+                errs.push("[sink.nats] connect_timeout_secs: must be at least 1".into());
+            }
+            if nats.duplicate_window_secs == 0 {
+                errs.push("[sink.nats] duplicate_window_secs: must be at least 1 (replays are dropped by message id within it)".into());
+            }
+        }
         if self.sink.jsonl.batch_size == 0 {
             errs.push("[sink.jsonl] batch_size: must be at least 1".into());
         }
@@ -629,7 +823,10 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
         v.push("[pipeline]");
     }
     if old.sink != new.sink {
-        v.push("[sink.jsonl]");
+        v.push("[sink]");
+    }
+    if old.scaleout != new.scaleout {
+        v.push("[scaleout]");
     }
     if old.dedup != new.dedup {
         v.push("[dedup]");
@@ -715,6 +912,20 @@ mod tests {
                 && e.contains("/nonexistent/gazetteer/places.tsv"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_bad_jsonl_compression_names_the_field() {
+        let c =
+            Config::parse("[sink.jsonl]\ncompression = \"zstd\"\nmax_file_age_secs = 0\n").unwrap();
+        assert_eq!(c.sink.jsonl.compression, JsonlCompression::Zstd);
+        assert_eq!(c.sink.jsonl.max_file_age_secs, 0);
+        let e = Config::parse("[sink.jsonl]\ncompression = \"xz\"\n").unwrap_err();
+        assert!(e.contains("compression") && e.contains("gzip"), "{e}");
+        let e = Config::default()
+            .with_env(&[("NEWSFLOW_SINK_JSONL_COMPRESSION".into(), "xz".into())])
+            .unwrap_err();
+        assert!(e.contains("compression") && e.contains("gzip"), "{e}");
     }
 
     #[test]

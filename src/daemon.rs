@@ -7,6 +7,7 @@
 //! ```
 
 use crate::config::{Config, SourceMode};
+use crate::scaleout::{self, Role, WorkQueue};
 use newsflow_deduplicator::DedupIndex;
 use newsflow_enricher::EnrichConfig;
 use newsflow_normalizer::learned::{persist::RedbLines, LearnConfig};
@@ -43,9 +44,9 @@ pub struct Resources {
     pub sink: JsonlSink,
     /// Where routed duplicates go (`[dedup] route_dir`), when any are routed.
     pub route: Option<JsonlSink>,
-    /// `[sink.postgres]`, when a url is set. It connects on first use, so a
-    /// database that is down at start delays records, not the start.
-    pub postgres: Option<newsflow_sink::postgres::PgSink>,
+    /// `[sink.postgres]` and `[sink.nats]`, when their url is set. They connect
+    /// on first use, so a server that is down at start delays records, not the start.
+    pub remote: newsflow_sink::Remote,
     pub learned: Option<LearnSetup>,
 }
 
@@ -75,29 +76,22 @@ impl Resources {
         .map_err(|e| e.to_string())?;
         let rules = load_rules(cfg)?;
         let index = DedupIndex::open(&cfg.state.dir, cfg.dedup.dedup_config())?;
+        // The route dir's files rotate, compress and recover like the main output's.
         let sink = JsonlSink::open(JsonlConfig {
-            dir: cfg.sink.jsonl.dir.clone(),
-            batch_size: cfg.sink.jsonl.batch_size,
-            batch_timeout: Duration::from_millis(cfg.sink.jsonl.batch_timeout_ms),
-            max_file_bytes: cfg.sink.jsonl.max_file_bytes,
             fault_delay: Duration::from_millis(cfg.faults.sink_delay_ms),
             fault_fail_writes: cfg.faults.sink_fail_writes,
+            ..cfg.sink.jsonl.sink_config(&cfg.sink.jsonl.dir)
         })?;
         let route = if cfg.dedup.routes() {
             Some(
-                JsonlSink::open(JsonlConfig {
-                    dir: cfg.dedup.route_dir.clone(),
-                    batch_size: cfg.sink.jsonl.batch_size,
-                    batch_timeout: Duration::from_millis(cfg.sink.jsonl.batch_timeout_ms),
-                    max_file_bytes: cfg.sink.jsonl.max_file_bytes,
-                    fault_delay: Duration::ZERO,
-                    fault_fail_writes: 0,
-                })
-                .map_err(|e| format!("[dedup] route_dir: {e}"))?,
+                JsonlSink::open(cfg.sink.jsonl.sink_config(&cfg.dedup.route_dir))
+                    .map_err(|e| format!("[dedup] route_dir: {e}"))?,
             )
         } else {
             None
         };
+        let nats = (!cfg.sink.nats.url.is_empty())
+            .then(|| newsflow_sink::nats::NatsSink::new(cfg.sink.nats.sink_config()));
         let postgres = (!cfg.sink.postgres.url.is_empty()).then(|| {
             newsflow_sink::postgres::PgSink::new(newsflow_sink::postgres::PgConfig {
                 url: cfg.sink.postgres.url.clone(),
@@ -129,7 +123,7 @@ impl Resources {
             index: Arc::new(index),
             sink,
             route,
-            postgres,
+            remote: newsflow_sink::Remote { postgres, nats },
             learned,
         })
     }
@@ -247,11 +241,13 @@ pub fn enrich_config(cfg: &Config) -> Result<EnrichConfig, String> {
 
 /// Runs the pipeline until the watcher stops (inbox done in `Once` mode, or
 /// `shutdown`) and every claimed file has been archived or quarantined.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     cfg: &Config,
     res: Resources,
     live: Live,
     mode: Mode,
+    role: Role,
     shutdown: watch::Receiver<bool>,
     counters: Arc<Counters>,
 ) -> Result<(), String> {
@@ -261,14 +257,34 @@ pub async fn run(
         index,
         mut sink,
         route,
-        postgres,
+        remote,
         learned,
     } = res;
-    {
+    let queue = match role {
+        Role::All => None,
+        _ => Some(WorkQueue::connect(&cfg.scaleout).await?),
+    };
+    if role == Role::Intake {
+        return run_intake(intake, queue.expect("connected"), mode, shutdown, &counters).await;
+    }
+    if role == Role::Worker {
+        // Items taken but not finished before the last stop are still unacked in
+        // the work queue and come back from there; the local copies go.
+        let stale = intake.pending_claims();
+        for c in &stale {
+            let _ = std::fs::remove_dir_all(&c.dir);
+        }
+        if !stale.is_empty() {
+            tracing::info!(
+                items = stale.len(),
+                "worker: dropped local copies of items in flight at the last stop; the work queue redelivers them"
+            );
+        }
+    } else {
         let intake = intake.clone();
         let mut dirs = vec![sink.dir().to_path_buf()];
         dirs.extend(route.as_ref().map(|r| r.dir().to_path_buf()));
-        let replay_all = postgres.is_some();
+        let replay_all = remote.postgres.is_some() || remote.nats.is_some();
         let written = tokio::task::spawn_blocking(move || {
             finish_already_committed(&intake, &dirs, replay_all)
         })
@@ -329,13 +345,27 @@ pub async fn run(
     };
 
     let workers = workers_or_cores(cfg.pipeline.normalizer_workers);
-    let watcher = tokio::spawn(newsflow_watcher::run(
-        intake.clone(),
-        mode,
-        raw_tx,
-        fail_tx.clone(),
-        shutdown,
-    ));
+    let acks = scaleout::Acks::default();
+    let watcher = match &queue {
+        None => tokio::spawn(newsflow_watcher::run(
+            intake.clone(),
+            mode,
+            raw_tx,
+            fail_tx.clone(),
+            shutdown,
+        )),
+        Some(q) => {
+            let (q, intake, acks, fail_tx) =
+                (q.clone(), intake.clone(), acks.clone(), fail_tx.clone());
+            tokio::spawn(async move {
+                if let Err(e) = scaleout::consume(q, intake, acks, raw_tx, fail_tx, shutdown).await
+                {
+                    tracing::error!(error = %e, "worker: the work queue cannot be consumed; stopping");
+                }
+                newsflow_watcher::WatchStats::default()
+            })
+        }
+    };
     let normalizer = tokio::spawn(newsflow_normalizer::run(
         raw_rx,
         norm_tx,
@@ -347,12 +377,24 @@ pub async fn run(
             max_decompressed_bytes: cfg.intake.max_decompressed_bytes,
         },
     ));
-    let dedup = tokio::spawn(newsflow_deduplicator::run(
-        index,
-        norm_rx,
-        dedup_tx,
-        fail_tx.clone(),
-    ));
+    let dedup = match &queue {
+        None => tokio::spawn(newsflow_deduplicator::run(
+            index,
+            norm_rx,
+            dedup_tx,
+            fail_tx.clone(),
+        )),
+        Some(q) => {
+            let shared = newsflow_deduplicator::shared::SharedIndex::open(
+                &q.js,
+                &cfg.scaleout.dedup_bucket,
+                cfg.dedup.dedup_config(),
+            )
+            .await
+            .map_err(|e| format!("[scaleout] dedup_bucket: {e}"))?;
+            tokio::spawn(newsflow_deduplicator::run_shared(shared, norm_rx, dedup_tx))
+        }
+    };
     let enricher = tokio::spawn(newsflow_enricher::run(
         dedup_rx,
         enr_tx,
@@ -364,10 +406,11 @@ pub async fn run(
         near: cfg.dedup.near_action.into(),
     };
     let sink = tokio::spawn(newsflow_sink::run(
-        sink, route, postgres, routing, enr_rx, done_tx, fail_tx,
+        sink, route, remote, routing, enr_rx, done_tx, fail_tx,
     ));
 
-    finisher(&intake, done_rx, fail_rx, &counters).await;
+    let acker = queue.map(|q| (q, acks));
+    finisher(&intake, done_rx, fail_rx, &counters, acker.as_ref()).await;
 
     let stats = watcher.await.unwrap_or_default();
     for t in [normalizer, dedup, enricher, sink] {
@@ -383,28 +426,62 @@ pub async fn run(
 }
 
 /// Ends every claim: committed ones to the archive, failed ones to quarantine.
+/// A worker acks each work item once its claim is finished.
 async fn finisher(
     intake: &Arc<Intake>,
     done_rx: async_channel::Receiver<Vec<Committed>>,
     fail_rx: async_channel::Receiver<Failed>,
     counters: &Counters,
+    acker: Option<&(WorkQueue, scaleout::Acks)>,
 ) {
     let (mut done_open, mut fail_open) = (true, true);
     while done_open || fail_open {
-        tokio::select! {
+        let finished = tokio::select! {
             batch = done_rx.recv(), if done_open => match batch {
                 Ok(batch) => archive(intake, batch, counters).await,
-                Err(_) => done_open = false,
+                Err(_) => { done_open = false; Vec::new() }
             },
             failed = fail_rx.recv(), if fail_open => match failed {
-                Ok(failed) => quarantine(intake, failed, counters).await,
-                Err(_) => fail_open = false,
+                Ok(failed) => quarantine(intake, failed, counters).await.into_iter().collect(),
+                Err(_) => { fail_open = false; Vec::new() }
             },
+        };
+        if let Some((queue, acks)) = acker {
+            for id in finished {
+                acks.ack(queue, &id).await;
+            }
         }
     }
 }
 
-async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counters) {
+/// `--role intake`: claims files and hands them to the work queue; a file is
+/// archived once the server has stored it.
+async fn run_intake(
+    intake: Arc<Intake>,
+    queue: WorkQueue,
+    mode: Mode,
+    shutdown: watch::Receiver<bool>,
+    counters: &Counters,
+) -> Result<(), String> {
+    let (raw_tx, raw_rx) = async_channel::bounded(64);
+    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(64);
+    let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(64);
+    let watcher = tokio::spawn(newsflow_watcher::run(
+        intake.clone(),
+        mode,
+        raw_tx,
+        fail_tx,
+        shutdown,
+    ));
+    let publisher = tokio::spawn(scaleout::publish(queue, raw_rx, done_tx));
+    finisher(&intake, done_rx, fail_rx, counters, None).await;
+    let _ = watcher.await;
+    let _ = publisher.await;
+    Ok(())
+}
+
+/// Returns the claim ids that left the claim area.
+async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counters) -> Vec<String> {
     let intake = intake.clone();
     let results = tokio::task::spawn_blocking(move || {
         let r: Vec<_> = batch
@@ -428,7 +505,11 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
         tracing::error!(error = %e, "archiving a committed batch failed; its files stay claimed and are archived at the next start");
         Vec::new()
     });
+    let mut finished = Vec::with_capacity(results.len());
     for (c, r) in results {
+        if r.is_ok() {
+            finished.push(c.claim.id.clone());
+        }
         counters.files.fetch_add(1, Ordering::Relaxed);
         counters
             .records
@@ -439,6 +520,13 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
         metrics::histogram!(telemetry::END_TO_END_SECONDS)
             .record(c.claim.started.elapsed().as_secs_f64());
         match r {
+            Ok(Outcome::Archived(dest)) if c.ids.is_empty() => {
+                // `--role intake`: the file is in the work queue, its records are to come.
+                metrics::counter!(telemetry::FILES_ARCHIVED).increment(1);
+                tracing::info!(file = %c.claim.rel_path, id = %c.claim.id,
+                    archived_to = dest.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "(deleted)".into()),
+                    "file queued for the workers");
+            }
             Ok(Outcome::Archived(dest)) => {
                 metrics::counter!(telemetry::FILES_ARCHIVED).increment(1);
                 tracing::info!(file = %c.claim.rel_path, id = %c.claim.id, records = c.ids.len(), duplicates = c.duplicates,
@@ -456,6 +544,7 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
                 "records committed but the file cannot be moved out of the claim area; it will be finished at the next start. Check the archive and quarantine dirs' permissions and free space"),
         }
     }
+    finished
 }
 
 /// Where a committed claim went.
@@ -489,7 +578,8 @@ fn items_error(c: &Committed) -> newsflow_record::StageError {
     )
 }
 
-async fn quarantine(intake: &Arc<Intake>, failed: Failed, counters: &Counters) {
+/// Returns the claim id if the file reached quarantine.
+async fn quarantine(intake: &Arc<Intake>, failed: Failed, counters: &Counters) -> Option<String> {
     let intake = intake.clone();
     let (failed, r) = tokio::task::spawn_blocking(move || {
         let r = intake.quarantine(&failed.claim, &failed.error);
@@ -503,11 +593,13 @@ async fn quarantine(intake: &Arc<Intake>, failed: Failed, counters: &Counters) {
     match r {
         Ok(dest) => {
             tracing::warn!(file = %claim.rel_path, id = %claim.id, stage = %error.stage, reason = %error.reason,
-            quarantined_to = %dest.display(), "file quarantined: {}", error.message)
+            quarantined_to = %dest.display(), "file quarantined: {}", error.message);
+            Some(claim.id)
         }
         Err(e) => {
             tracing::error!(file = %claim.rel_path, id = %claim.id, reason = %error.reason, error = %e,
-            "cannot move a refused file to quarantine; it stays in the claim area and is retried at the next start. Check the quarantine dir")
+            "cannot move a refused file to quarantine; it stays in the claim area and is retried at the next start. Check the quarantine dir");
+            None
         }
     }
 }

@@ -7,6 +7,7 @@ mod eval_dedup;
 mod eval_enrich;
 mod eval_extract;
 mod metrics_export;
+mod scaleout;
 
 use clap::{Parser, Subcommand};
 use config::{Config, LogFormat};
@@ -38,6 +39,11 @@ enum Command {
         /// Config file (default: config/newsflow.toml if present, else built-in defaults).
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// `all`: the whole pipeline in this process. Scale-out on NATS JetStream
+        /// (`[scaleout]`): `intake` watches the inbox and queues files;
+        /// `worker` takes them from the queue, processes and writes the sinks.
+        #[arg(long, value_enum, default_value = "all")]
+        role: scaleout::Role,
     },
     /// Process every file in the inbox now, then exit (backfill).
     Once {
@@ -264,7 +270,7 @@ fn main() -> ExitCode {
         };
     }
     let (path, mode) = match &cli.command {
-        Command::Run { config } => (config.clone(), Some(false)),
+        Command::Run { config, .. } => (config.clone(), Some(false)),
         Command::Once { config } => (config.clone(), Some(true)),
         Command::CheckConfig { config } => (config.clone(), None),
         Command::Eval { .. } | Command::Explain { .. } | Command::DedupStats { .. } => {
@@ -300,7 +306,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(start(loaded, once, log)) {
+    let role = match &cli.command {
+        Command::Run { role, .. } => *role,
+        _ => scaleout::Role::All,
+    };
+    match rt.block_on(start(loaded, once, role, log)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -726,9 +736,18 @@ mod systemd {
     }
 }
 
-async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(), String> {
+async fn start(
+    loaded: config::Loaded,
+    once: bool,
+    role: scaleout::Role,
+    log: LogHandle,
+) -> Result<(), String> {
     let config_path = loaded.file.clone();
-    let cfg = loaded.config;
+    let mut cfg = loaded.config;
+    if role == scaleout::Role::Worker {
+        // The intake archived the original; a worker's copy is only a claim.
+        cfg.intake.after = newsflow_watcher::intake::After::Delete;
+    }
     // Handlers first: a SIGTERM during start-up is then a clean stop, not a kill.
     let mut signals = Signals::new();
     let handle = metrics_export::install()?;
@@ -795,7 +814,7 @@ async fn start(loaded: config::Loaded, once: bool, log: LogHandle) -> Result<(),
         background.push(tokio::spawn(report_to_systemd(counters.clone())));
     }
 
-    let pipeline = daemon::run(&cfg, res, live, mode, shutdown_rx, counters.clone());
+    let pipeline = daemon::run(&cfg, res, live, mode, role, shutdown_rx, counters.clone());
     tokio::pin!(pipeline);
     if !once {
         systemd::ready();

@@ -96,8 +96,13 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             common::pg::url(&common::pg::pg_hostport())
         )
     });
+    // With NATS there (always in CI), kills land between sink writes too.
+    let stream = common::nats::nats_available().then(|| common::nats::fresh_stream("crash"));
+    let nats = stream.as_ref().map_or(String::new(), |(name, subject)| {
+        common::nats::section(&common::nats::nats_hostport(), name, subject)
+    });
     let ws = Workspace::with_extra(&format!(
-        "enabled = false\n[pipeline]\nchannel_capacity = 8\n[daemon]\nshutdown_timeout = 60\n{pg}"
+        "enabled = false\n[pipeline]\nchannel_capacity = 8\n[daemon]\nshutdown_timeout = 60\n{pg}{nats}"
     ));
     // `enabled = false` lands in [metrics] (the last section of the generated config).
     let done = Arc::new(AtomicBool::new(false));
@@ -255,6 +260,25 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             "seed {seed}: PostgreSQL ids differ from the JSONL ids"
         );
         common::pg::drop_table(t);
+    }
+    // So does the NATS stream: each record once, under its own id.
+    if let Some((name, _)) = &stream {
+        let msgs = common::nats::messages(name);
+        let ids: HashSet<String> = msgs.iter().map(|m| m.msg_id.clone()).collect();
+        assert_eq!(
+            ids.len(),
+            msgs.len(),
+            "seed {seed}: a record stored twice in NATS"
+        );
+        let out_ids: HashSet<String> = records
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            ids == out_ids,
+            "seed {seed}: NATS ids differ from the JSONL ids"
+        );
+        common::nats::delete_stream(name);
     }
     // Copies are flagged against a record that exists.
     for r in records

@@ -4,6 +4,7 @@
 
 mod common;
 use common::pg::*;
+use common::proxy::Proxy;
 use common::*;
 use std::time::Duration;
 
@@ -53,52 +54,6 @@ fn records_become_rows_with_search_and_duplicates_marked() {
     drop_table(&table);
 }
 
-/// A forwarder to PostgreSQL that the test switches on and off: while off, its
-/// port refuses nothing but closes every connection at once and cuts the open
-/// ones, as a database going away does.
-struct Proxy {
-    up: tokio::sync::watch::Sender<bool>,
-}
-
-impl Proxy {
-    fn start(listen: u16, up: bool) -> Proxy {
-        let (tx, rx) = tokio::sync::watch::channel(up);
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::bind(("127.0.0.1", listen))
-                    .await
-                    .unwrap();
-                loop {
-                    let (mut inbound, _) = l.accept().await.unwrap();
-                    if !*rx.borrow() {
-                        continue; // dropped: the client sees the connection close
-                    }
-                    let mut rx = rx.clone();
-                    tokio::spawn(async move {
-                        let Ok(mut out) = tokio::net::TcpStream::connect(pg_hostport()).await
-                        else {
-                            return;
-                        };
-                        tokio::select! {
-                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut out) => {}
-                            _ = rx.wait_for(|up| !*up) => {}
-                        }
-                    });
-                }
-            });
-        });
-        Proxy { up: tx }
-    }
-
-    fn set(&self, up: bool) {
-        self.up.send_replace(up);
-    }
-}
-
 fn archived(ws: &Workspace) -> usize {
     std::fs::read_dir(ws.path("archive"))
         .map(|d| d.flatten().count())
@@ -119,7 +74,7 @@ fn the_database_going_away_mid_run_loses_and_doubles_nothing() {
     }
     let table = fresh_table("mid");
     let port = free_port();
-    let proxy = Proxy::start(port, true);
+    let proxy = Proxy::start(port, pg_hostport(), true);
     let ws = Workspace::with_extra(&format!(
         "[sink.postgres]\nurl = \"{}\"\ntable = \"{table}\"\nconnect_timeout_secs = 1\n",
         url(&format!("127.0.0.1:{port}"))
@@ -189,7 +144,7 @@ fn while_the_database_is_down_files_wait_and_nothing_is_lost() {
         0,
         "the files were claimed"
     );
-    let _proxy = Proxy::start(port, true);
+    let _proxy = Proxy::start(port, pg_hostport(), true);
     wait_until(Duration::from_secs(60), "rows in PostgreSQL", || {
         query(&format!("SELECT to_regclass('{table}')"))[0][0].is_some() && count(&table, "") == 5
     });

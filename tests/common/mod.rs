@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
+pub mod nats;
 pub mod pg;
+pub mod proxy;
 #[path = "../support/seed_check.rs"]
 mod seed_check;
 use std::path::{Path, PathBuf};
@@ -114,29 +116,10 @@ listen = "127.0.0.1:{metrics_port}"
         std::fs::rename(&tmp, self.path(&format!("inbox/{name}"))).unwrap();
     }
 
-    /// Every record in the output dir, in file and line order.
+    /// Every record in the output dir, in file and line order: the `.partial` file
+    /// being written and the finished ones, compressed ones decoded.
     pub fn records(&self) -> Vec<Value> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.path("out")) else {
-            return out;
-        };
-        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        files.sort();
-        for f in files {
-            let text = std::fs::read_to_string(&f).unwrap();
-            assert!(
-                text.is_empty() || text.ends_with('\n'),
-                "{} ends in a partial line",
-                f.display()
-            );
-            for line in text.lines() {
-                out.push(
-                    serde_json::from_str(line)
-                        .unwrap_or_else(|e| panic!("bad JSON line {line:?}: {e}")),
-                );
-            }
-        }
-        out
+        records_in(&self.path("out"))
     }
 
     pub fn record_for(&self, file_name: &str) -> Value {
@@ -179,6 +162,56 @@ listen = "127.0.0.1:{metrics_port}"
         v.sort();
         v
     }
+}
+
+/// The records of the output files in `dir` ([`Workspace::records`]).
+pub fn records_in(dir: &Path) -> Vec<Value> {
+    // A file the daemon finishes while it is read (renamed or compressed) is read
+    // again under its new name.
+    for _ in 0..20 {
+        match try_records_in(dir) {
+            Ok(recs) => return recs,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("cannot read the output in {}: {e}", dir.display()),
+        }
+    }
+    panic!("output files in {} kept changing while read", dir.display())
+}
+
+fn try_records_in(dir: &Path) -> std::io::Result<Vec<Value>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let Ok(files) = newsflow_sink::output_files(dir) else {
+        return Ok(out);
+    };
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy();
+        // A .partial whose compressed file is already in place, about to be removed.
+        if let Some(base) = name.strip_suffix(".partial") {
+            if files.iter().any(|g| {
+                g.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(base) && *g != *f)
+            }) {
+                continue;
+            }
+        }
+        let mut text = String::new();
+        newsflow_sink::open_output(f)?.read_to_string(&mut text)?;
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "{} ends in a partial line",
+            f.display()
+        );
+        for line in text.lines() {
+            out.push(
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("bad JSON line {line:?}: {e}")),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

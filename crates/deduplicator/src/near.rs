@@ -417,18 +417,8 @@ impl State {
             let Some(doc) = doc.filter(|d| d.id != id && d.sig.len() == sig.len()) else {
                 continue;
             };
-            let j = minhash::jaccard(&sig, &doc.sig);
-            let score = if j >= self.cfg.threshold {
-                j
-            } else {
-                let c = minhash::containment(j, size, doc.shingles as usize);
-                if c >= self.cfg.containment
-                    && size.min(doc.shingles as usize) >= self.cfg.min_containment_shingles
-                {
-                    c
-                } else {
-                    continue;
-                }
+            let Some(score) = similarity(&self.cfg, &sig, size, &doc) else {
+                continue;
             };
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, doc));
@@ -503,6 +493,22 @@ impl State {
         }
         Ok(evicted)
     }
+}
+
+/// How near a record (signature `sig` of `size` shingles) is to an indexed
+/// one: its Jaccard estimate if at least `threshold`, else its containment if
+/// that is at least `containment` and both are long enough; `None` if neither.
+pub fn similarity(cfg: &NearConfig, sig: &[u32], size: usize, doc: &Doc) -> Option<f64> {
+    if doc.sig.len() != sig.len() {
+        return None;
+    }
+    let j = minhash::jaccard(sig, &doc.sig);
+    if j >= cfg.threshold {
+        return Some(j);
+    }
+    let c = minhash::containment(j, size, doc.shingles as usize);
+    (c >= cfg.containment && size.min(doc.shingles as usize) >= cfg.min_containment_shingles)
+        .then_some(c)
 }
 
 /// The shingle hashes of `body` as `cfg` cuts them (words, or characters).

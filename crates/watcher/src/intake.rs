@@ -269,6 +269,32 @@ impl Intake {
         Ok(ClaimOutcome::Claimed(claim))
     }
 
+    /// A claim made elsewhere (a scale-out intake) taken over by this process:
+    /// `bytes` become the claimed file under `<state>/claims/<id>/<rel_path>`,
+    /// so archive, quarantine and recovery work as for a local file. The id
+    /// is kept: record ids derive from it, and a redelivered item must give the
+    /// same ones. `rel_path` comes from another machine: `..`, absolute and
+    /// empty components are dropped.
+    pub fn adopt(&self, id: &str, rel_path: &str, bytes: &[u8]) -> io::Result<Claim> {
+        let uuid = Uuid::parse_str(id).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("claim id {id:?}: {e}"))
+        })?;
+        let rel: PathBuf = rel_path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+            .collect();
+        let rel = if rel.as_os_str().is_empty() {
+            PathBuf::from("unnamed")
+        } else {
+            rel
+        };
+        let dir = self.claims.join(uuid.to_string());
+        let dest = dir.join(&rel);
+        fs::create_dir_all(dest.parent().unwrap_or(&dir))?;
+        fs::write(&dest, bytes)?;
+        Ok(self.claim_from(uuid, dir, dest, &rel))
+    }
+
     /// Where a symlink in the inbox leads: its resolved target if that is a regular
     /// file inside the inbox, else why newsflow will not follow it.
     fn judge_symlink(&self, path: &Path) -> Result<PathBuf, String> {
