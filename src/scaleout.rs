@@ -174,7 +174,7 @@ pub async fn publish(
             tracing::error!(file = %item.claim.rel_path, id = %item.claim.id, error = %e, retry_in_ms = backoff.as_millis() as u64,
                 "cannot hand the file to the work queue; it stays claimed and is retried (check the NATS server and [scaleout] url)");
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
         metrics::counter!(newsflow_record::telemetry::SINK_RECORDS, "sink" => "workqueue")
             .increment(1);

@@ -298,7 +298,7 @@ fn one_intake_and_three_workers_with_kills_store_each_file_once() {
     let (tag, _) = common::nats::fresh_stream("scale");
     let bucket = format!("{}_dedup", tag.to_lowercase());
     let scaleout = format!(
-        "[scaleout]\nurl = \"nats://{}\"\nwork_stream = \"{tag}\"\nwork_subject = \"{}.work\"\nconsumer = \"workers\"\ndedup_bucket = \"{bucket}\"\nack_wait_secs = 5\n",
+        "[scaleout]\nurl = \"nats://{}\"\nwork_stream = \"{tag}\"\nwork_subject = \"{}.work\"\nconsumer = \"workers\"\ndedup_bucket = \"{bucket}\"\nack_wait_secs = 5\nmax_message_bytes = 4096\n",
         common::nats::nats_hostport(),
         tag.to_lowercase()
     );
@@ -311,14 +311,28 @@ fn one_intake_and_three_workers_with_kills_store_each_file_once() {
     let intake = Workspace::with_extra(&extra);
     let workers: Vec<Workspace> = (0..3).map(|_| Workspace::with_extra(&extra)).collect();
 
-    // 1,600 single stories and 200 pairs of near copies, in shuffled order.
+    // 1,600 single stories (every 40th four times as long, so larger than
+    // max_message_bytes: it travels through the object store) and 200 pairs of
+    // near copies, in shuffled order; and two files a worker must quarantine.
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for i in 0..SINGLES {
+        let mut body = story(i as u64);
+        if i % 40 == 0 {
+            for k in 1..4 {
+                body.extend(story((i * 10 + k) as u64 + 5_000_000));
+            }
+        }
         files.push((
             format!("single-{i:04}.txt"),
-            render(&format!("Single story {i}"), &story(i as u64)),
+            render(&format!("Single story {i}"), &body),
         ));
     }
+    assert!(files[0].1.len() > 4096);
+    files.push(("empty.txt".into(), Vec::new()));
+    files.push((
+        "image.txt".into(),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0".to_vec(),
+    ));
     for i in 0..PAIRS {
         let body = story(1_000_000 + i as u64);
         files.push((
@@ -334,7 +348,7 @@ fn one_intake_and_three_workers_with_kills_store_each_file_once() {
     for i in (1..files.len()).rev() {
         files.swap(i, (rng.next() % (i as u64 + 1)) as usize);
     }
-    let total = files.len();
+    let total = files.len() - 2;
 
     let mut daemons: Vec<Option<Daemon>> =
         workers.iter().map(|w| Some(spawn(w, "worker"))).collect();
@@ -386,7 +400,7 @@ fn one_intake_and_three_workers_with_kills_store_each_file_once() {
     assert!(status.success(), "intake: {log}");
     assert_eq!(
         intake.files_in("archive").len(),
-        total,
+        total + 2,
         "the intake archived every file"
     );
     let mut redelivered = 0;
@@ -398,6 +412,22 @@ fn one_intake_and_three_workers_with_kills_store_each_file_once() {
             .count();
     }
     eprintln!("restarts that found items in flight: {redelivered}");
+    // The two bad files are in some worker's quarantine, with their notes.
+    let mut notes = Vec::new();
+    for w in &workers {
+        for n in w
+            .files_in("quarantine")
+            .into_iter()
+            .filter(|n| n.ends_with(".error.json"))
+        {
+            let name = n.trim_end_matches(".error.json").to_string();
+            notes.push((name.clone(), w.quarantine_note(&name)));
+        }
+    }
+    notes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(notes[0].1["reason"], "empty");
+    assert_eq!(notes[1].1["reason"], "binary");
 
     // Exactly one row per file.
     assert_eq!(common::pg::count(&table, ""), total as i64);

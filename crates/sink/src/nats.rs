@@ -249,7 +249,10 @@ fn subject_matches(pattern: &str, subject: &str) -> bool {
     }
 }
 
-/// Publishes `msgs`, retrying with backoff (up to 30 s between attempts) until
+/// Longest pause between two attempts (see the PostgreSQL sink's).
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Publishes `msgs`, retrying with backoff (up to [`MAX_BACKOFF`] between attempts) until
 /// the server has acked each. The caller acknowledges nothing before this returns.
 pub async fn write_durably(mut sink: NatsSink, msgs: Vec<(String, Vec<u8>)>) -> NatsSink {
     let size = sink.cfg.batch_size.max(1);
@@ -286,7 +289,7 @@ pub async fn write_durably(mut sink: NatsSink, msgs: Vec<(String, Vec<u8>)>) -> 
                          (check that nats-server runs with -js and [sink.nats] url is right)"
                     );
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }

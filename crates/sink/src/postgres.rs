@@ -299,7 +299,11 @@ async fn migrate(client: &mut Client, table: &str) -> Result<(), PgError> {
     tx.commit().await.map_err(|e| pg_err("migrate", e))
 }
 
-/// Writes `rows`, retrying with backoff (up to 30 s between attempts) until the
+/// Longest pause between two attempts: a connection attempt is cheap, and a
+/// short pause lets intake resume within seconds of the database's return.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Writes `rows`, retrying with backoff (up to [`MAX_BACKOFF`] between attempts) until the
 /// database has them. The caller acknowledges nothing before this returns.
 pub async fn write_durably(mut pg: PgSink, rows: Vec<Row>) -> PgSink {
     let size = pg.cfg.batch_size.max(1);
@@ -341,7 +345,7 @@ async fn write_chunk(mut pg: PgSink, rows: &[Row]) -> PgSink {
                      (check that the server is up and [sink.postgres] url is right)"
                 );
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }
