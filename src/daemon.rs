@@ -198,6 +198,9 @@ fn finish_already_committed(
     Ok(done)
 }
 
+/// Decisions in flight at once against the shared dedup index of a worker.
+const SHARED_DEDUP_TASKS: usize = 16;
+
 /// A `*_workers` setting: 0 means one per CPU core.
 fn workers_or_cores(n: usize) -> usize {
     if n == 0 {
@@ -392,7 +395,12 @@ pub async fn run(
             )
             .await
             .map_err(|e| format!("[scaleout] dedup_bucket: {e}"))?;
-            tokio::spawn(newsflow_deduplicator::run_shared(shared, norm_rx, dedup_tx))
+            tokio::spawn(newsflow_deduplicator::run_shared(
+                shared,
+                norm_rx,
+                dedup_tx,
+                SHARED_DEDUP_TASKS,
+            ))
         }
     };
     let enricher = tokio::spawn(newsflow_enricher::run(

@@ -291,46 +291,61 @@ pub async fn run(
     }
 }
 
-/// [`run`] for the scale-out worker: decisions from the shared index. A key-value
-/// error (the server away) is retried with backoff, not quarantined: the item
-/// waits, and upstream stops through the bounded channels.
+/// [`run`] for the scale-out worker: decisions from the shared index, on
+/// `tasks` concurrent tasks (a decision is a few dozen round trips to the
+/// server, so one at a time would leave the worker waiting; the index is safe
+/// under concurrent deciders by construction). A key-value error (the server
+/// away) is retried with backoff, not quarantined: the item waits, and upstream
+/// stops through the bounded channels.
 pub async fn run_shared(
     index: shared::SharedIndex,
     rx: async_channel::Receiver<Item>,
     tx: async_channel::Sender<Item>,
+    tasks: usize,
 ) {
-    while let Ok(mut item) = rx.recv().await {
-        let started = Instant::now();
-        telemetry::item_in(Stage::Deduplicator);
-        let received = item.claim.received_at.unix_timestamp().max(0) as u64;
-        for record in item.records.iter_mut() {
-            let entry = Entry::new(&record.id, &record.body, received);
-            let mut backoff = std::time::Duration::from_millis(100);
-            let d = loop {
-                match index.decide(&entry).await {
-                    Ok(d) => break d,
-                    Err(e) => {
-                        tracing::error!(file = %item.claim.rel_path, id = %record.id, error = %e,
-                            retry_in_ms = backoff.as_millis() as u64,
-                            "the shared dedup index (NATS key-value) did not answer; the item waits and is retried. Check the NATS server");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
-                    }
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks.max(1) {
+        let (index, rx, tx) = (index.clone(), rx.clone(), tx.clone());
+        set.spawn(async move {
+            while let Ok(mut item) = rx.recv().await {
+                decide_shared(&index, &mut item).await;
+                if tx.send(item).await.is_err() {
+                    return;
                 }
-            };
-            metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
-                .increment(1);
-            if let Some(first) = &d.duplicate_of {
-                tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first,
-                    status = d.status.as_str(), similarity = d.similarity.unwrap_or(1.0), "duplicate of an earlier record");
             }
-            record.dedup = d;
-        }
-        telemetry::item_out(Stage::Deduplicator, started.elapsed());
-        if tx.send(item).await.is_err() {
-            return;
-        }
+        });
     }
+    while set.join_next().await.is_some() {}
+}
+
+async fn decide_shared(index: &shared::SharedIndex, item: &mut Item) {
+    let started = Instant::now();
+    telemetry::item_in(Stage::Deduplicator);
+    let received = item.claim.received_at.unix_timestamp().max(0) as u64;
+    for record in item.records.iter_mut() {
+        let entry = Entry::new(&record.id, &record.body, received);
+        let mut backoff = std::time::Duration::from_millis(100);
+        let d = loop {
+            match index.decide(&entry).await {
+                Ok(d) => break d,
+                Err(e) => {
+                    tracing::error!(file = %item.claim.rel_path, id = %record.id, error = %e,
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "the shared dedup index (NATS key-value) did not answer; the item waits and is retried. Check the NATS server");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+                }
+            }
+        };
+        metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
+            .increment(1);
+        if let Some(first) = &d.duplicate_of {
+            tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first,
+                status = d.status.as_str(), similarity = d.similarity.unwrap_or(1.0), "duplicate of an earlier record");
+        }
+        record.dedup = d;
+    }
+    telemetry::item_out(Stage::Deduplicator, started.elapsed());
 }
 
 #[cfg(test)]
