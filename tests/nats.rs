@@ -97,6 +97,23 @@ fn the_server_going_away_mid_run_loses_and_doubles_nothing() {
     wait_until(Duration::from_secs(60), "the rest to be archived", || {
         archived(&ws) == 20
     });
+    // The outage and the recovery are in the metrics, by sink.
+    let metrics = http_get(ws.metrics_port, "/metrics").unwrap();
+    for want in [
+        "newsflow_sink_connected{sink=\"nats\"} 1",
+        "newsflow_sink_records_written_total{sink=\"nats\"} 20",
+        "newsflow_sink_records_written_total{sink=\"jsonl\"} 20",
+        "newsflow_sink_batch_seconds_count{sink=\"nats\"}",
+        "newsflow_sink_batches_total{sink=\"nats\"}",
+    ] {
+        assert!(metrics.contains(want), "{want} missing from:\n{metrics}");
+    }
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("newsflow_sink_errors_total{") && l.contains("sink=\"nats\"")),
+        "NATS errors counted:\n{metrics}"
+    );
     let (status, log) = d.stop();
     assert!(status.success(), "{log}");
     assert!(

@@ -337,8 +337,7 @@ async fn decide_shared(index: &shared::SharedIndex, item: &mut Item) {
                 }
             }
         };
-        metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str())
-            .increment(1);
+        metrics::counter!(telemetry::DEDUP_DECISIONS, "status" => d.status.as_str()).increment(1);
         if let Some(first) = &d.duplicate_of {
             tracing::info!(file = %item.claim.rel_path, id = %record.id, duplicate_of = %first,
                 status = d.status.as_str(), similarity = d.similarity.unwrap_or(1.0), "duplicate of an earlier record");

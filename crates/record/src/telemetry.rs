@@ -20,7 +20,7 @@ pub const SINK_ERRORS: &str = "newsflow_sink_errors_total";
 /// Records each sink made durable (label `sink`), replays it already had excluded.
 pub const SINK_RECORDS: &str = "newsflow_sink_records_written_total";
 pub const SINK_BATCH_SECONDS: &str = "newsflow_sink_batch_seconds";
-/// 1 while a networked sink holds a working connection, 0 while it retries.
+/// 1 while a sink can write (a networked one holds a working connection), 0 while it retries.
 pub const SINK_CONNECTED: &str = "newsflow_sink_connected";
 pub const DEDUP_DECISIONS: &str = "newsflow_dedup_decisions_total";
 pub const DEDUP_INDEX_DOCUMENTS: &str = "newsflow_dedup_index_documents";
@@ -77,16 +77,16 @@ pub fn describe() {
     );
     describe_counter!(
         SINK_RECORDS,
-        "Records a networked sink made durable that it did not have before."
+        "Records a sink made durable that it did not have before."
     );
     describe_histogram!(
         SINK_BATCH_SECONDS,
         Unit::Seconds,
-        "Time to write one batch to a networked sink."
+        "Time to write one batch to a sink."
     );
     describe_gauge!(
         SINK_CONNECTED,
-        "1 while a networked sink holds a working connection, 0 while it retries."
+        "1 while a sink can write (networked: holds a working connection), 0 while it retries."
     );
     describe_counter!(DEDUP_DECISIONS, "Deduplicator decisions, by status.");
     describe_histogram!(

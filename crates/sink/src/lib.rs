@@ -678,6 +678,7 @@ impl Routing {
 async fn write_durably(mut sink: JsonlSink, buf: Vec<u8>, records: u64) -> (JsonlSink, Vec<u8>) {
     let mut buf = buf;
     let mut backoff = Duration::from_millis(100);
+    let started = Instant::now();
     // A batch of replays, drops and failed items only has nothing to write.
     while !buf.is_empty() {
         let res = tokio::task::spawn_blocking({
@@ -694,11 +695,17 @@ async fn write_durably(mut sink: JsonlSink, buf: Vec<u8>, records: u64) -> (Json
         match res.2 {
             Ok(path) => {
                 tracing::debug!(file = %path.display(), records, "batch committed");
+                metrics::histogram!(telemetry::SINK_BATCH_SECONDS, "sink" => "jsonl")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!(telemetry::SINK_RECORDS, "sink" => "jsonl").increment(records);
+                metrics::gauge!(telemetry::SINK_CONNECTED, "sink" => "jsonl").set(1.0);
                 break;
             }
             Err(e) => {
                 metrics::counter!(telemetry::SINK_ERRORS, "sink" => "jsonl", "kind" => format!("{:?}", e.kind()))
                     .increment(1);
+                // "Connected" for a file sink: the output dir takes writes.
+                metrics::gauge!(telemetry::SINK_CONNECTED, "sink" => "jsonl").set(0.0);
                 tracing::error!(dir = %sink.dir().display(), records, error = %e, retry_in_ms = backoff.as_millis() as u64,
                     "cannot write records to the output dir; intake is paused and the batch is retried. Free disk space or fix permissions");
                 tokio::time::sleep(backoff).await;

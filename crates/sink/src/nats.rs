@@ -266,6 +266,8 @@ pub async fn write_durably(mut sink: NatsSink, msgs: Vec<(String, Vec<u8>)>) -> 
                         .record(started.elapsed().as_secs_f64());
                     metrics::counter!(telemetry::SINK_BATCHES, "sink" => "nats").increment(1);
                     metrics::counter!(telemetry::SINK_RECORDS, "sink" => "nats").increment(new);
+                    // The client reconnects by itself: a batch through is the sign.
+                    metrics::gauge!(telemetry::SINK_CONNECTED, "sink" => "nats").set(1.0);
                     if new < chunk.len() as u64 {
                         tracing::info!(
                             records = chunk.len(),
