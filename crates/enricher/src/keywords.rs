@@ -10,6 +10,7 @@
 // rapidhash's maps: SipHash on the many short words was a fifth of the time.
 use newsflow_record::words::{self, StopWords};
 use rapidhash::{RapidHashMap as FastMap, RapidHashSet as FastSet};
+use std::borrow::Cow;
 
 /// The stopwords of `lang`, or English's for a language without a list (a
 /// stopword list of the wrong language only weakens the phrase boundaries).
@@ -19,17 +20,19 @@ fn stopwords(lang: &str) -> &'static StopWords {
         .expect("the English list is built in")
 }
 
-struct Token {
-    lower: String,
+struct Token<'a> {
+    /// Borrowed from the text when the word has no capital (most words): a
+    /// String per token was the feature's largest allocation cost.
+    lower: Cow<'a, str>,
     upper_start: bool,
     acronym: bool,
     sentence: usize,
     stop: bool,
 }
 
-fn tokenize(text: &str, stop: &StopWords) -> Vec<Vec<Token>> {
+fn tokenize<'a>(text: &'a str, stop: &StopWords) -> Vec<Vec<Token<'a>>> {
     // Sentences, then words; a chunk boundary (punctuation) ends a phrase.
-    let mut chunks: Vec<Vec<Token>> = Vec::new();
+    let mut chunks: Vec<Vec<Token<'a>>> = Vec::new();
     let mut sentence = 0;
     for sent in text.split_inclusive(['.', '!', '?', '\n']) {
         for chunk in sent.split([
@@ -45,12 +48,16 @@ fn tokenize(text: &str, stop: &StopWords) -> Vec<Vec<Token>> {
                 if w.is_empty() {
                     continue;
                 }
-                let lower = w.to_lowercase();
+                let lower = if w.chars().any(char::is_uppercase) {
+                    Cow::Owned(w.to_lowercase())
+                } else {
+                    Cow::Borrowed(w)
+                };
                 let mut letters = w.chars().filter(|c| c.is_alphabetic());
                 let acronym = w.chars().filter(|c| c.is_alphabetic()).count() > 1
                     && letters.all(char::is_uppercase);
                 tokens.push(Token {
-                    stop: stop.contains(&lower) || lower.chars().count() < 2,
+                    stop: stop.contains(lower.as_ref()) || lower.chars().count() < 2,
                     upper_start: i > 0 && w.chars().next().is_some_and(char::is_uppercase),
                     acronym,
                     lower,
@@ -89,48 +96,65 @@ pub fn keywords(text: &str, lang: Option<&str>, n: usize) -> Vec<String> {
         + 1;
     // Single-word features.
     #[derive(Default)]
-    struct Stats<'a> {
+    struct Stats {
         tf: f64,
         upper: f64,
         acronym: f64,
         sentences: Vec<usize>,
-        left: FastSet<&'a str>,
-        right: FastSet<&'a str>,
+        left: usize,
+        right: usize,
     }
     let mut stats: FastMap<&str, Stats> = FastMap::default();
+    // Distinct (word, neighbour) pairs in two sets for the whole text: two sets
+    // per distinct word were most of the allocations.
+    let mut lefts: FastSet<(&str, &str)> = FastSet::default();
+    let mut rights: FastSet<(&str, &str)> = FastSet::default();
     for chunk in &chunks {
         for (i, t) in chunk.iter().enumerate() {
-            let s = stats.entry(&t.lower).or_default();
+            let w: &str = &t.lower;
+            let s = stats.entry(w).or_default();
             s.tf += 1.0;
             s.upper += t.upper_start as u8 as f64;
             s.acronym += t.acronym as u8 as f64;
-            s.sentences.push(t.sentence);
-            if i > 0 {
-                s.left.insert(&chunk[i - 1].lower);
+            if s.sentences.last() != Some(&t.sentence) {
+                s.sentences.push(t.sentence);
+            }
+            if i > 0 && lefts.insert((w, &chunk[i - 1].lower)) {
+                s.left += 1;
             }
             if let Some(r) = chunk.get(i + 1) {
-                s.right.insert(&r.lower);
+                if rights.insert((w, &r.lower)) {
+                    s.right += 1;
+                }
             }
         }
     }
     if stats.is_empty() {
         return Vec::new();
     }
-    let tfs: Vec<f64> = stats.values().map(|s| s.tf).collect();
-    let mean = tfs.iter().sum::<f64>() / tfs.len() as f64;
-    let sd = (tfs.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / tfs.len() as f64).sqrt();
-    let max_tf = tfs.iter().cloned().fold(1.0, f64::max);
+    // From integer sums, which do not depend on the map's (randomly seeded)
+    // iteration order: summing floats in that order made near-tied phrases
+    // swap places from one run to the next.
+    let (distinct, sum, sum_sq, max_tf) =
+        stats.values().fold((0u64, 0u64, 0u64, 1u64), |acc, s| {
+            let tf = s.tf as u64;
+            (acc.0 + 1, acc.1 + tf, acc.2 + tf * tf, acc.3.max(tf))
+        });
+    let mean = sum as f64 / distinct as f64;
+    let sd = (sum_sq as f64 / distinct as f64 - mean * mean)
+        .max(0.0)
+        .sqrt();
+    let max_tf = max_tf as f64;
     let score: FastMap<&str, f64> = stats
         .iter()
         .map(|(w, s)| {
             let case = s.upper.max(s.acronym) / (1.0 + s.tf.ln());
-            let mut sents = s.sentences.clone();
-            sents.dedup();
+            // Sentence numbers arrive in order, repeats skipped on the way in.
+            let sents = &s.sentences;
             let median = sents[sents.len() / 2] as f64;
             let pos = (3.0 + median).ln().ln();
             let freq = s.tf / (mean + sd);
-            let rel =
-                1.0 + (s.left.len() as f64 / s.tf + s.right.len() as f64 / s.tf) * (s.tf / max_tf);
+            let rel = 1.0 + (s.left as f64 / s.tf + s.right as f64 / s.tf) * (s.tf / max_tf);
             let spread = sents.len() as f64 / sentences as f64;
             (*w, rel * pos / (case + freq / rel + spread / rel))
         })
@@ -150,13 +174,16 @@ pub fn keywords(text: &str, lang: Option<&str>, n: usize) -> Vec<String> {
                 }
                 let mut key = [""; 3];
                 for (k, t) in key.iter_mut().zip(words) {
-                    *k = t.lower.as_str();
+                    *k = &t.lower;
                 }
                 cands.entry(key).or_insert((0.0, len)).0 += 1.0;
             }
         }
     }
-    let mut ranked: Vec<(f64, String)> = cands
+    // Ranked by score, ties by phrase. Words hold no spaces, so comparing the
+    // word arrays orders as comparing the joined phrases would; the phrase
+    // strings are built only for the few read below.
+    let mut ranked: Vec<(f64, [&str; 3], usize)> = cands
         .into_iter()
         .map(|(key, (tf, len))| {
             let (mut prod, mut sum) = (1.0, 0.0);
@@ -165,13 +192,17 @@ pub fn keywords(text: &str, lang: Option<&str>, n: usize) -> Vec<String> {
                 prod *= s;
                 sum += s;
             }
-            (prod / (tf * (1.0 + sum)), key[..len].join(" "))
+            (prod / (tf * (1.0 + sum)), key, len)
         })
         .collect();
-    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.sort_unstable_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| a.1[..a.2].cmp(&b.1[..b.2]))
+    });
     // Drop a phrase contained in a better one, and near repeats.
     let mut out: Vec<String> = Vec::new();
-    for (_, p) in ranked {
+    for (_, key, len) in ranked {
+        let p = key[..len].join(" ");
         if out.iter().any(|o| o.contains(&p) || p.contains(o.as_str())) {
             continue;
         }
