@@ -17,6 +17,15 @@ test:
 bench DOCS="10000":
     scripts/bench-once.sh {{DOCS}}
 
+# The harness: floor and newsflow on generated drops (issue 9): just bench-harness text 10000
+bench-harness KIND="text" DOCS="10000":
+    cargo build --release
+    cargo run --release -p xtask -- bench --kind {{KIND}} --docs {{DOCS}}
+
+# Scale-out throughput with 1, 2, 3 workers (PostgreSQL and NATS needed)
+bench-scaleout DOCS="5000":
+    scripts/bench-scaleout.sh {{DOCS}} 1 2 3
+
 # HTML extraction beside resiliparse: just bench-extract ../shared/corpus/readability-dev
 bench-extract GOLD SCORER="":
     scripts/bench-extract.sh {{GOLD}} {{SCORER}}

@@ -338,7 +338,10 @@ fn latency(rate: u64, secs: u64, work: &Path, bin: &Path) -> Result<(), String> 
             bin.display()
         ));
     }
-    let (files, _) = corpus(Kind::Text, 20_000, 42, work)?;
+    // Enough distinct drops for the whole run (up to 200,000, then they repeat
+    // and the repeats are exact duplicates).
+    let docs = (rate * secs).clamp(1_000, 200_000) as usize;
+    let (files, _) = corpus(Kind::Text, docs, 42, work)?;
     let sources: Vec<Vec<u8>> = {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&files)
             .map_err(|e| e.to_string())?
