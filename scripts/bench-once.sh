@@ -12,29 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/newsflow/target}"
 cargo build --release --locked -q
 BIN="$CARGO_TARGET_DIR/release/newsflow"
 rm -rf "$WORK/ws" && mkdir -p "$WORK/ws/var/inbox"
-python3 - "$N" "$WORK/ws/var/inbox" <<'PY'
-import random, sys, pathlib, json
-n, inbox = int(sys.argv[1]), pathlib.Path(sys.argv[2])
-seeds = pathlib.Path("tests/fixtures/seeds")
-labels = json.loads((seeds / "expected.json").read_text())["files"]
-paras = [p for f in labels.values() for p in f["body_lines"]]
-boiler = [b["text"] for f in labels.values() for b in f["boilerplate_lines"]]
-rng = random.Random(42)
-prev = None
-for i in range(n):
-    if prev is not None and rng.random() < 0.10:
-        text = prev
-    else:
-        k = rng.randint(4, 9)
-        body = rng.sample(paras, k)
-        head = [f"Story {i}: " + " ".join(rng.sample(paras[0].split(), 8))]
-        lines = head + body
-        for b in rng.sample(boiler, 2):
-            lines.insert(rng.randint(1, len(lines)), b)
-        text = "\n\n".join(lines) + "\n"
-    (inbox / f"{i:07d}.txt").write_text(text)
-    prev = text
-PY
+scripts/gen-seed-drops.py "$N" "$WORK/ws/var/inbox"
 BYTES=$(du -sb "$WORK/ws/var/inbox" | cut -f1)
 cd "$WORK/ws"
 START=$(date +%s.%N)

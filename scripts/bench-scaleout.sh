@@ -20,28 +20,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PSQL=(psql -h 127.0.0.1 -U postgres -d test -qtAX)
 
 gen() {
-python3 - "$N" "$1" <<'PY'
-import random, sys, pathlib, json
-n, inbox = int(sys.argv[1]), pathlib.Path(sys.argv[2])
-inbox.mkdir(parents=True, exist_ok=True)
-seeds = pathlib.Path("tests/fixtures/seeds")
-labels = json.loads((seeds / "expected.json").read_text())["files"]
-paras = [p for f in labels.values() for p in f["body_lines"]]
-boiler = [b["text"] for f in labels.values() for b in f["boilerplate_lines"]]
-rng = random.Random(42)
-prev = None
-for i in range(n):
-    if prev is not None and rng.random() < 0.10:
-        text = prev
-    else:
-        body = rng.sample(paras, rng.randint(4, 9))
-        lines = [f"Story {i}: " + " ".join(rng.sample(paras[0].split(), 8))] + body
-        for b in rng.sample(boiler, 2):
-            lines.insert(rng.randint(1, len(lines)), b)
-        text = "\n\n".join(lines) + "\n"
-    (inbox / f"{i:07d}.txt").write_text(text)
-    prev = text
-PY
+scripts/gen-seed-drops.py "$N" "$1"
 }
 
 config() { # dir tag

@@ -340,11 +340,7 @@ fn a_multi_item_file_stopped_part_way_is_finished_without_duplicates() {
     .unwrap();
     let out = ws.once();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let ids: Vec<String> = ws
-        .records()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids = ws.record_ids();
     assert_eq!(
         ids,
         vec![

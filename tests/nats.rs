@@ -124,11 +124,7 @@ fn the_server_going_away_mid_run_loses_and_doubles_nothing() {
     let ids: HashSet<&str> = msgs.iter().map(|m| m.msg_id.as_str()).collect();
     assert_eq!(ids.len(), msgs.len(), "no record stored twice");
     assert_eq!(msgs.len(), 20);
-    let out: HashSet<String> = ws
-        .records()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
+    let out: HashSet<String> = ws.record_ids().into_iter().collect();
     assert_eq!(
         ids,
         out.iter().map(String::as_str).collect(),

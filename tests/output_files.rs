@@ -193,11 +193,7 @@ fn a_crash_left_partial_is_repaired_finished_and_not_written_twice() {
         "{files:?}"
     );
     assert!(files.iter().all(|f| f.ends_with(".jsonl.zst")), "{files:?}");
-    let ids: Vec<String> = ws
-        .records()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect();
+    let ids = ws.record_ids();
     assert_eq!(
         ids,
         vec![

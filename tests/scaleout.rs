@@ -12,20 +12,6 @@ use std::time::{Duration, Instant};
 const SINGLES: usize = 1600;
 const PAIRS: usize = 200;
 
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
-        words[(self.next() % words.len() as u64) as usize]
-    }
-}
-
 const NOUNS: &[&str] = &[
     "harbour",
     "council",

@@ -122,6 +122,14 @@ listen = "127.0.0.1:{metrics_port}"
         records_in(&self.path("out"))
     }
 
+    /// The ids of [`Workspace::records`], in the same order.
+    pub fn record_ids(&self) -> Vec<String> {
+        self.records()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub fn record_for(&self, file_name: &str) -> Value {
         let recs: Vec<Value> = self
             .records()
@@ -312,6 +320,42 @@ impl Drop for Daemon {
             let _ = c.wait();
         }
     }
+}
+
+/// A small deterministic generator (xorshift), so a failing run can be
+/// replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
+        words[self.below(words.len() as u64) as usize]
+    }
+}
+
+/// Whether a service the tests need answers at `hostport`. Without it the
+/// test skips with a message, unless NEWSFLOW_REQUIRE_SERVICES=1 (CI), which
+/// makes a missing server a failure.
+pub fn service_available(name: &str, hostport: &str) -> bool {
+    let addr = hostport.parse().expect("host:port");
+    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok() {
+        return true;
+    }
+    if std::env::var("NEWSFLOW_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!(
+            "{name} is not reachable at {hostport} and NEWSFLOW_REQUIRE_SERVICES=1: start it as the README's \"Services for the tests\" says"
+        );
+    }
+    eprintln!("skipping: {name} is not reachable at {hostport}");
+    false
 }
 
 pub fn free_port() -> u16 {

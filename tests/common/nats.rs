@@ -1,26 +1,13 @@
 //! NATS JetStream for the sink tests: whether the server is there, and what a
 //! stream holds.
 
-use std::time::Duration;
-
 /// Where the tests find NATS; NEWSFLOW_TEST_NATS_HOSTPORT overrides.
 pub fn nats_hostport() -> String {
     std::env::var("NEWSFLOW_TEST_NATS_HOSTPORT").unwrap_or_else(|_| "127.0.0.1:4222".into())
 }
 
 pub fn nats_available() -> bool {
-    let addr = nats_hostport().parse().expect("host:port");
-    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok() {
-        return true;
-    }
-    if std::env::var("NEWSFLOW_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!(
-            "NATS is not reachable at {} and NEWSFLOW_REQUIRE_SERVICES=1: start it as the README's \"Services for the tests\" says",
-            nats_hostport()
-        );
-    }
-    eprintln!("skipping: NATS is not reachable at {}", nats_hostport());
-    false
+    super::service_available("NATS", &nats_hostport())
 }
 
 /// A stream name and subject no other test run uses.

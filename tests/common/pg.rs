@@ -1,25 +1,12 @@
 //! PostgreSQL for the sink tests: whether the server is there, and queries.
 
-use std::time::Duration;
-
 /// Where the tests find PostgreSQL; NEWSFLOW_TEST_PG_HOSTPORT overrides.
 pub fn pg_hostport() -> String {
     std::env::var("NEWSFLOW_TEST_PG_HOSTPORT").unwrap_or_else(|_| "127.0.0.1:5432".into())
 }
 
 pub fn pg_available() -> bool {
-    let addr = pg_hostport().parse().expect("host:port");
-    if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok() {
-        return true;
-    }
-    if std::env::var("NEWSFLOW_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!(
-            "PostgreSQL is not reachable at {} and NEWSFLOW_REQUIRE_SERVICES=1: start it as the README's \"Services for the tests\" says",
-            pg_hostport()
-        );
-    }
-    eprintln!("skipping: PostgreSQL is not reachable at {}", pg_hostport());
-    false
+    super::service_available("PostgreSQL", &pg_hostport())
 }
 
 pub fn url(hostport: &str) -> String {
