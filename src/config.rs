@@ -300,7 +300,7 @@ pub struct NatsSection {
     pub url: String,
     pub stream: String,
     pub subject: String,
-    pub retention: String,
+    pub retention: NatsRetention,
     pub max_age_secs: u64,
     pub max_bytes: u64,
     pub duplicate_window_secs: u64,
@@ -314,7 +314,7 @@ impl Default for NatsSection {
             url: String::new(),
             stream: "NEWS_RECORDS".into(),
             subject: "news.records".into(),
-            retention: "limits".into(),
+            retention: NatsRetention::Limits,
             max_age_secs: 0,
             max_bytes: 0,
             duplicate_window_secs: 600,
@@ -330,8 +330,11 @@ impl NatsSection {
             url: self.url.clone(),
             stream: self.stream.clone(),
             subject: self.subject.clone(),
-            retention: newsflow_sink::nats::Retention::parse(&self.retention)
-                .unwrap_or(newsflow_sink::nats::Retention::Limits),
+            retention: match self.retention {
+                NatsRetention::Limits => newsflow_sink::nats::Retention::Limits,
+                NatsRetention::Interest => newsflow_sink::nats::Retention::Interest,
+                NatsRetention::Workqueue => newsflow_sink::nats::Retention::WorkQueue,
+            },
             max_age: Duration::from_secs(self.max_age_secs),
             max_bytes: self.max_bytes,
             duplicate_window: Duration::from_secs(self.duplicate_window_secs),
@@ -339,6 +342,15 @@ impl NatsSection {
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
         }
     }
+}
+
+/// `[sink.nats] retention`, for a stream the sink creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NatsRetention {
+    Limits,
+    Interest,
+    Workqueue,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -358,6 +370,17 @@ impl Default for PostgresSection {
             table: "news_records".into(),
             batch_size: 500,
             connect_timeout_secs: 10,
+        }
+    }
+}
+
+impl PostgresSection {
+    pub fn sink_config(&self) -> newsflow_sink::postgres::PgConfig {
+        newsflow_sink::postgres::PgConfig {
+            url: self.url.clone(),
+            table: self.table.clone(),
+            batch_size: self.batch_size,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
         }
     }
 }
@@ -488,7 +511,11 @@ pub struct Loaded {
 
 /// `NEWSFLOW_` variables the test suite reads, not config overrides: CI exports
 /// them for the whole run, the daemon included.
-const NOT_CONFIG_ENV: &[&str] = &["NEWSFLOW_REQUIRE_SERVICES", "NEWSFLOW_TEST_PG_HOSTPORT"];
+const NOT_CONFIG_ENV: &[&str] = &[
+    "NEWSFLOW_REQUIRE_SERVICES",
+    "NEWSFLOW_TEST_PG_HOSTPORT",
+    "NEWSFLOW_TEST_NATS_HOSTPORT",
+];
 
 impl Config {
     /// Loads `path`, or `config/newsflow.toml` if present, or the defaults; then
@@ -691,12 +718,6 @@ impl Config {
                 errs.push(format!(
                     "[sink.nats] subject: {:?} must be dot-separated tokens without wildcards or spaces",
                     nats.subject
-                ));
-            }
-            if newsflow_sink::nats::Retention::parse(&nats.retention).is_none() {
-                errs.push(format!(
-                    "[sink.nats] retention: {:?} must be \"limits\", \"interest\" or \"workqueue\"",
-                    nats.retention
                 ));
             }
             if nats.batch_size == 0 {

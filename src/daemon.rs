@@ -92,14 +92,8 @@ impl Resources {
         };
         let nats = (!cfg.sink.nats.url.is_empty())
             .then(|| newsflow_sink::nats::NatsSink::new(cfg.sink.nats.sink_config()));
-        let postgres = (!cfg.sink.postgres.url.is_empty()).then(|| {
-            newsflow_sink::postgres::PgSink::new(newsflow_sink::postgres::PgConfig {
-                url: cfg.sink.postgres.url.clone(),
-                table: cfg.sink.postgres.table.clone(),
-                batch_size: cfg.sink.postgres.batch_size,
-                connect_timeout: Duration::from_secs(cfg.sink.postgres.connect_timeout_secs),
-            })
-        });
+        let postgres = (!cfg.sink.postgres.url.is_empty())
+            .then(|| newsflow_sink::postgres::PgSink::new(cfg.sink.postgres.sink_config()));
         let learned = if cfg.normalizer.learn {
             let lcfg = LearnConfig {
                 min_documents: cfg.normalizer.learn_min_documents,
@@ -167,7 +161,7 @@ fn finish_already_committed(
         if !done.is_empty() {
             tracing::info!(
                 records = done.len(),
-                "files stopped after their JSONL write are processed again so that PostgreSQL has them too; the JSONL output does not get them twice"
+                "files stopped after their JSONL write are processed again so that PostgreSQL and NATS have them too; the JSONL output does not get them twice"
             );
         }
         return Ok(done);
@@ -268,7 +262,16 @@ pub async fn run(
         _ => Some(WorkQueue::connect(&cfg.scaleout).await?),
     };
     if role == Role::Intake {
-        return run_intake(intake, queue.expect("connected"), mode, shutdown, &counters).await;
+        let cap = cfg.pipeline.channel_capacity;
+        return run_intake(
+            intake,
+            queue.expect("connected"),
+            mode,
+            shutdown,
+            &counters,
+            cap,
+        )
+        .await;
     }
     if role == Role::Worker {
         // Items taken but not finished before the last stop are still unacked in
@@ -418,7 +421,11 @@ pub async fn run(
     ));
 
     let acker = queue.map(|q| (q, acks));
-    finisher(&intake, done_rx, fail_rx, &counters, acker.as_ref()).await;
+    let finish = match &acker {
+        Some(a) => Finish::Ack(a),
+        None => Finish::Local,
+    };
+    finisher(&intake, done_rx, fail_rx, &counters, finish).await;
 
     let stats = watcher.await.unwrap_or_default();
     for t in [normalizer, dedup, enricher, sink] {
@@ -434,19 +441,29 @@ pub async fn run(
 }
 
 /// Ends every claim: committed ones to the archive, failed ones to quarantine.
-/// A worker acks each work item once its claim is finished.
+/// What the finisher does beyond archiving or quarantining a claim.
+#[derive(Clone, Copy)]
+enum Finish<'a> {
+    /// The single daemon: nothing more.
+    Local,
+    /// `--role intake`: the file's records are to come from the workers.
+    Queued,
+    /// `--role worker`: ack the claim's work item.
+    Ack(&'a (WorkQueue, scaleout::Acks)),
+}
+
 async fn finisher(
     intake: &Arc<Intake>,
     done_rx: async_channel::Receiver<Vec<Committed>>,
     fail_rx: async_channel::Receiver<Failed>,
     counters: &Counters,
-    acker: Option<&(WorkQueue, scaleout::Acks)>,
+    finish: Finish<'_>,
 ) {
     let (mut done_open, mut fail_open) = (true, true);
     while done_open || fail_open {
         let finished = tokio::select! {
             batch = done_rx.recv(), if done_open => match batch {
-                Ok(batch) => archive(intake, batch, counters).await,
+                Ok(batch) => archive(intake, batch, counters, matches!(finish, Finish::Queued)).await,
                 Err(_) => { done_open = false; Vec::new() }
             },
             failed = fail_rx.recv(), if fail_open => match failed {
@@ -454,7 +471,7 @@ async fn finisher(
                 Err(_) => { fail_open = false; Vec::new() }
             },
         };
-        if let Some((queue, acks)) = acker {
+        if let Finish::Ack((queue, acks)) = finish {
             for id in finished {
                 acks.ack(queue, &id).await;
             }
@@ -470,10 +487,11 @@ async fn run_intake(
     mode: Mode,
     shutdown: watch::Receiver<bool>,
     counters: &Counters,
+    cap: usize,
 ) -> Result<(), String> {
-    let (raw_tx, raw_rx) = async_channel::bounded(64);
-    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(64);
-    let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(64);
+    let (raw_tx, raw_rx) = async_channel::bounded(cap);
+    let (done_tx, done_rx) = async_channel::bounded::<Vec<Committed>>(cap);
+    let (fail_tx, fail_rx) = async_channel::bounded::<Failed>(cap);
     let watcher = tokio::spawn(newsflow_watcher::run(
         intake.clone(),
         mode,
@@ -482,14 +500,20 @@ async fn run_intake(
         shutdown,
     ));
     let publisher = tokio::spawn(scaleout::publish(queue, raw_rx, done_tx));
-    finisher(&intake, done_rx, fail_rx, counters, None).await;
+    finisher(&intake, done_rx, fail_rx, counters, Finish::Queued).await;
     let _ = watcher.await;
     let _ = publisher.await;
     Ok(())
 }
 
 /// Returns the claim ids that left the claim area.
-async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counters) -> Vec<String> {
+/// `queued`: the intake role, whose files are archived once the work queue has them.
+async fn archive(
+    intake: &Arc<Intake>,
+    batch: Vec<Committed>,
+    counters: &Counters,
+    queued: bool,
+) -> Vec<String> {
     let intake = intake.clone();
     let results = tokio::task::spawn_blocking(move || {
         let r: Vec<_> = batch
@@ -528,8 +552,7 @@ async fn archive(intake: &Arc<Intake>, batch: Vec<Committed>, counters: &Counter
         metrics::histogram!(telemetry::END_TO_END_SECONDS)
             .record(c.claim.started.elapsed().as_secs_f64());
         match r {
-            Ok(Outcome::Archived(dest)) if c.ids.is_empty() => {
-                // `--role intake`: the file is in the work queue, its records are to come.
+            Ok(Outcome::Archived(dest)) if queued => {
                 metrics::counter!(telemetry::FILES_ARCHIVED).increment(1);
                 tracing::info!(file = %c.claim.rel_path, id = %c.claim.id,
                     archived_to = dest.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "(deleted)".into()),

@@ -332,13 +332,18 @@ async fn take(
     } else {
         payload[split.unwrap_or(0) + 1..].to_vec()
     };
-    let claim = {
+    let (claim, bytes) = {
         let intake = intake.clone();
         let (id, rel) = (env.claim.clone(), env.rel_path.clone());
-        let b = bytes.clone();
-        match tokio::task::spawn_blocking(move || intake.adopt(&id, &rel, &b)).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => {
+        // The bytes go to the blocking task and come back: no copy per item.
+        let adopted = tokio::task::spawn_blocking(move || {
+            let r = intake.adopt(&id, &rel, &bytes);
+            (r, bytes)
+        })
+        .await;
+        match adopted {
+            Ok((Ok(c), bytes)) => (c, bytes),
+            Ok((Err(e), _)) => {
                 tracing::error!(id = %env.claim, error = %e, "cannot write a work item to the claim area (check [state] dir); it is left for redelivery");
                 return true;
             }

@@ -228,6 +228,10 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         2 * FILES / 50 + broken,
         "empty and PNG files, and JSON-lines files with a broken item"
     );
+    let out_ids: HashSet<String> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
     // PostgreSQL has exactly the records of the JSONL output, once each.
     if let Some(t) = &table {
         assert_eq!(
@@ -237,10 +241,6 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         );
         let rows = common::pg::query(&format!("SELECT id FROM {t}"));
         let pg_ids: HashSet<String> = rows.into_iter().filter_map(|r| r[0].clone()).collect();
-        let out_ids: HashSet<String> = records
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_string())
-            .collect();
         assert!(
             pg_ids == out_ids,
             "seed {seed}: PostgreSQL ids differ from the JSONL ids"
@@ -256,10 +256,6 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             msgs.len(),
             "seed {seed}: a record stored twice in NATS"
         );
-        let out_ids: HashSet<String> = records
-            .iter()
-            .map(|r| r["id"].as_str().unwrap().to_string())
-            .collect();
         assert!(
             ids == out_ids,
             "seed {seed}: NATS ids differ from the JSONL ids"

@@ -32,10 +32,6 @@ pub struct SharedIndex {
     params: minhash::Params,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A key-value error, as text for logs.
 fn kv_err(what: &str, e: impl std::fmt::Display) -> String {
     format!("{what}: {e}")
@@ -171,7 +167,9 @@ impl SharedIndex {
             similarity: 0.0,
             duplicate_of: None,
         };
-        let first = self.claim(&format!("x.{}", hex(&e.key)), e.id).await?;
+        let first = self
+            .claim(&format!("x.{}", newsflow_record::hex(&e.key)), e.id)
+            .await?;
         if first != e.id {
             let cluster = self.cluster_of(&first).await?;
             doc.status = DedupStatus::ExactDuplicate;

@@ -445,6 +445,16 @@ fn is_zero(n: &usize) -> bool {
 pub const NOTE_MAX_ITEMS: usize = 1000;
 
 /// RFC 3339 with second precision and `Z`, the one time format records use.
+/// Lower-case hexadecimal of `bytes` (digests in file names, notes and keys).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
 pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     let t = t.replace_nanosecond(0).unwrap_or(t);

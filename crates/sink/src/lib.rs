@@ -65,7 +65,7 @@ impl Compression {
     }
 
     /// The end of a finished file's name.
-    pub fn extension(self) -> &'static str {
+    pub const fn extension(self) -> &'static str {
         match self {
             Compression::None => ".jsonl",
             Compression::Gzip => ".jsonl.gz",
@@ -77,7 +77,11 @@ impl Compression {
 /// The end of the name of the file being written.
 const PARTIAL: &str = ".jsonl.partial";
 /// The ends of finished files' names, one per [`Compression`].
-const FINISHED: [&str; 3] = [".jsonl", ".jsonl.gz", ".jsonl.zst"];
+const FINISHED: [&str; 3] = [
+    Compression::None.extension(),
+    Compression::Gzip.extension(),
+    Compression::Zstd.extension(),
+];
 
 /// Why an output file was finished (the `reason` of its log line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,7 +383,7 @@ fn is_partial(path: &Path) -> bool {
 /// A `.partial` or uncompressed finished file: appended to, so it may have a torn tail.
 fn is_plain(path: &Path) -> bool {
     let name = file_name(path);
-    name.ends_with(PARTIAL) || name.ends_with(".jsonl")
+    name.ends_with(PARTIAL) || name.ends_with(Compression::None.extension())
 }
 
 /// Turns `records-….jsonl.partial` into its finished file, with `compression`.
@@ -819,28 +823,24 @@ pub async fn run(
                         &mut buf
                     };
                     let at = out.len();
-                    if let Err(e) = serde_json::to_writer(&mut *out, &record) {
-                        out.truncate(at);
-                        let error = StageError::new(
-                            Stage::Sink,
+                    // Either failure leaves nothing written: the record fails
+                    // alone, with a reason, and its file goes to quarantine.
+                    let refused = match serde_json::to_writer(&mut *out, &record) {
+                        Err(e) => Some((
                             Reason::Unserializable,
                             format!("the record cannot be serialized: {e}"),
-                        );
-                        let n = record.source.item.unwrap_or(pos + 1);
-                        item.failures.push(ItemFailure::new(n, record.id, error));
-                        continue;
-                    }
-                    if action == Action::Keep && out.len() - at > nats_max {
+                        )),
                         // Checked before anything is written: a record no sink
-                        // can take whole fails alone, with a reason, instead of
-                        // being retried forever.
-                        let size = out.len() - at;
-                        out.truncate(at);
-                        let error = StageError::new(
-                            Stage::Sink,
+                        // can take whole is not retried forever.
+                        Ok(()) if action == Action::Keep && out.len() - at > nats_max => Some((
                             Reason::TooLarge,
-                            format!("the record is {size} bytes, more than the NATS server takes in one message ({nats_max} bytes); raise max_payload in the nats-server configuration or lower [intake] max_bytes"),
-                        );
+                            format!("the record is {} bytes, more than the NATS server takes in one message ({nats_max} bytes); raise max_payload in the nats-server configuration or lower [intake] max_bytes", out.len() - at),
+                        )),
+                        Ok(()) => None,
+                    };
+                    if let Some((reason, message)) = refused {
+                        out.truncate(at);
+                        let error = StageError::new(Stage::Sink, reason, message);
                         let n = record.source.item.unwrap_or(pos + 1);
                         item.failures.push(ItemFailure::new(n, record.id, error));
                         continue;
@@ -1044,13 +1044,23 @@ mod tests {
     #[test]
     fn sequence_numbers_skip_every_variant_of_a_name() {
         let t = tempfile::tempdir().unwrap();
-        let p = new_file_name(t.path()).unwrap();
-        let base = file_name(&p).strip_suffix(PARTIAL).unwrap().to_string();
+        // `records-YYYYMMDD-HHMMSS-`: only names of the same second compete.
+        let stamp = |p: &Path| file_name(p)[..24].to_string();
         for ext in [".jsonl.zst", ".jsonl.gz", ".jsonl"] {
-            fs::write(t.path().join(format!("{base}{ext}")), b"").unwrap();
-            let q = new_file_name(t.path()).unwrap();
-            assert!(!file_name(&q).starts_with(&base), "{q:?} reuses {base}");
-            fs::remove_file(t.path().join(format!("{base}{ext}"))).unwrap();
+            // Redone when the clock's second turns between the two names, which
+            // would make the check pass without testing anything.
+            loop {
+                let p = new_file_name(t.path()).unwrap();
+                let base = file_name(&p).strip_suffix(PARTIAL).unwrap().to_string();
+                fs::write(t.path().join(format!("{base}{ext}")), b"").unwrap();
+                let q = new_file_name(t.path()).unwrap();
+                fs::remove_file(t.path().join(format!("{base}{ext}"))).unwrap();
+                if stamp(&q) != stamp(&p) {
+                    continue;
+                }
+                assert!(!file_name(&q).starts_with(&base), "{q:?} reuses {base}");
+                break;
+            }
         }
     }
 

@@ -16,8 +16,6 @@
 
 use async_nats::jetstream::{self, stream};
 use newsflow_record::telemetry;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Settings from `[sink.nats]`.
@@ -48,17 +46,6 @@ pub enum Retention {
     Limits,
     Interest,
     WorkQueue,
-}
-
-impl Retention {
-    pub fn parse(s: &str) -> Option<Retention> {
-        match s {
-            "limits" => Some(Retention::Limits),
-            "interest" => Some(Retention::Interest),
-            "workqueue" => Some(Retention::WorkQueue),
-            _ => None,
-        }
-    }
 }
 
 /// Whether `name` is a JetStream stream name (no whitespace, `.`, `*`, `>`, path separators).
@@ -109,7 +96,7 @@ pub struct NatsSink {
     js: Option<jetstream::Context>,
     /// The server's `max_payload`; records larger than this cannot be published
     /// and are failed before anything is written (see [`NatsSink::max_payload`]).
-    max_payload: Arc<AtomicUsize>,
+    max_payload: usize,
 }
 
 impl NatsSink {
@@ -117,13 +104,13 @@ impl NatsSink {
         NatsSink {
             cfg,
             js: None,
-            max_payload: Arc::new(AtomicUsize::new(DEFAULT_MAX_PAYLOAD)),
+            max_payload: DEFAULT_MAX_PAYLOAD,
         }
     }
 
     /// Largest record (JSON bytes, headers aside) the server takes.
     pub fn max_payload(&self) -> usize {
-        self.max_payload.load(Ordering::Relaxed)
+        self.max_payload
     }
 
     async fn connect(&mut self) -> Result<&jetstream::Context, NatsError> {
@@ -143,7 +130,7 @@ impl NatsSink {
         let info = client.server_info();
         // Headers (the message id) count against max_payload too.
         let room = (info.max_payload).saturating_sub(256).max(1024);
-        self.max_payload.store(room, Ordering::Relaxed);
+        self.max_payload = room;
         if !info.jetstream {
             return Err(err(
                 "stream",

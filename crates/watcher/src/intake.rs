@@ -423,7 +423,7 @@ impl Intake {
                 ),
             ));
         }
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = newsflow_record::hex(&Sha256::digest(&bytes));
         Ok((bytes, sha))
     }
 
@@ -635,15 +635,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()?;
     drop(f);
     fs::rename(&tmp, path)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]

@@ -25,18 +25,15 @@ pub fn run(inbox: &Path, archive: &Path, out: &Path) -> io::Result<(u64, u64)> {
         .append(true)
         .open(out.join("floor.jsonl"))?;
     let (mut files, mut bytes) = (0u64, 0u64);
-    let mut line = Vec::with_capacity(1 << 20);
     for batch in names.chunks(BATCH) {
         let mut buf = Vec::with_capacity(batch.len() * 8192);
         for path in batch {
             let data = fs::read(path)?;
             bytes += data.len() as u64;
-            line.clear();
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             let text = String::from_utf8_lossy(&data);
-            serde_json::to_writer(&mut line, &serde_json::json!({"file": name, "bytes": text}))
+            serde_json::to_writer(&mut buf, &serde_json::json!({"file": name, "bytes": text}))
                 .map_err(io::Error::other)?;
-            buf.extend_from_slice(&line);
             buf.push(b'\n');
         }
         sink.write_all(&buf)?;

@@ -366,8 +366,8 @@ pub fn generate(kind: Kind, docs: usize, seed: u64, out: &Path) -> io::Result<u6
         let a = if roll < 10 && !recent.is_empty() {
             rng.pick(&recent).clone()
         } else if roll < 20 && !recent.is_empty() {
-            let orig = rng.pick(&recent).clone();
-            orig.near_copy(&m, &mut rng, i)
+            let k = rng.below(recent.len());
+            recent[k].near_copy(&m, &mut rng, i)
         } else {
             Article::new(&m, &mut rng, i)
         };

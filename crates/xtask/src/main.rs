@@ -65,16 +65,28 @@ enum Cmd {
     },
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string())
+        .into()
+}
+
 fn default_bin() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
-    Path::new(&target).join("release/newsflow")
+    target_dir().join("release/newsflow")
 }
 
 fn default_work() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
-    Path::new(&target).join("xtask-bench")
+    target_dir().join("xtask-bench")
+}
+
+fn require_bin(bin: &Path) -> Result<(), String> {
+    if bin.exists() {
+        return Ok(());
+    }
+    Err(format!(
+        "no newsflow binary at {}: run `cargo build --release` first or pass --bin",
+        bin.display()
+    ))
 }
 
 fn main() -> std::process::ExitCode {
@@ -146,7 +158,7 @@ fn report(what: &str, n: u64, bytes: u64, t: Duration, rss: Option<u64>) {
     );
 }
 
-/// Copies (hard-links where possible) every file of `from` into `to`.
+/// Copies every file of `from` into `to`.
 fn stage_copy(from: &Path, to: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(to);
     std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
@@ -186,10 +198,12 @@ fn corpus(kind: Kind, docs: usize, seed: u64, work: &Path) -> Result<(PathBuf, u
     Ok((dir.join("files"), bytes))
 }
 
-fn config(root: &Path, extra: &str) -> Result<PathBuf, String> {
+/// A config with every folder under `root`; `intake_extra` goes into
+/// `[intake]`, `extra` after the last section.
+fn config(root: &Path, intake_extra: &str, extra: &str) -> Result<PathBuf, String> {
     let r = root.display();
     let text = format!(
-        "[intake]\ninbox = \"{r}/inbox\"\narchive = \"{r}/archive\"\nquarantine = \"{r}/quarantine\"\n\
+        "[intake]\n{intake_extra}inbox = \"{r}/inbox\"\narchive = \"{r}/archive\"\nquarantine = \"{r}/quarantine\"\n\
          [state]\ndir = \"{r}/state\"\n[sink.jsonl]\ndir = \"{r}/out\"\n{extra}"
     );
     let p = root.join("newsflow.toml");
@@ -208,12 +222,7 @@ fn children_peak_rss_kib() -> u64 {
 }
 
 fn bench(kind: Kind, docs: usize, seed: u64, work: &Path, bin: &Path) -> Result<(), String> {
-    if !bin.exists() {
-        return Err(format!(
-            "no newsflow binary at {}: run `cargo build --release` first or pass --bin",
-            bin.display()
-        ));
-    }
+    require_bin(bin)?;
     let (files, bytes) = corpus(kind, docs, seed, work)?;
     println!(
         "{docs} {kind:?} drops, {:.1} MB; machine: {} cores",
@@ -238,7 +247,7 @@ fn bench(kind: Kind, docs: usize, seed: u64, work: &Path, bin: &Path) -> Result<
     let root = work.join("run-newsflow");
     let _ = std::fs::remove_dir_all(&root);
     stage_copy(&files, &root.join("inbox"))?;
-    let cfg = config(&root, "")?;
+    let cfg = config(&root, "", "")?;
     // Let the copies settle (`[intake] settle_ms`), outside the timing.
     std::thread::sleep(Duration::from_millis(600));
     let t = Instant::now();
@@ -335,12 +344,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 fn latency(rate: u64, secs: u64, work: &Path, bin: &Path) -> Result<(), String> {
-    if !bin.exists() {
-        return Err(format!(
-            "no newsflow binary at {}: run `cargo build --release` first or pass --bin",
-            bin.display()
-        ));
-    }
+    require_bin(bin)?;
     // Enough distinct drops for the whole run (up to 200,000, then they repeat
     // and the repeats are exact duplicates).
     let docs = (rate * secs).clamp(1_000, 200_000) as usize;
@@ -365,14 +369,9 @@ fn latency(rate: u64, secs: u64, work: &Path, bin: &Path) -> Result<(), String> 
     // the archive with 600,000 files, which measures the disk, not newsflow.
     let cfg = config(
         &root,
+        "after = \"delete\"\n",
         &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
     )?;
-    let text = std::fs::read_to_string(&cfg).map_err(|e| e.to_string())?;
-    std::fs::write(
-        &cfg,
-        text.replace("[intake]\n", "[intake]\nafter = \"delete\"\n"),
-    )
-    .map_err(|e| e.to_string())?;
     let mut child = Command::new(bin)
         .arg("run")
         .arg("--config")
