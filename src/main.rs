@@ -159,6 +159,10 @@ enum EvalWhat {
         /// Config file whose rule packs to use (default: as for `run`).
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// Run the normalizer this many times over the pages and also report the
+        /// speed of the passes after the first (a running daemon's steady state).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        passes: usize,
     },
 }
 
@@ -187,6 +191,7 @@ fn main() -> ExitCode {
                 per_page,
                 json,
                 config,
+                passes,
             },
     } = &cli.command
     {
@@ -195,7 +200,7 @@ fn main() -> ExitCode {
             Err(code) => return code,
         };
         return report(
-            eval_extract::run(gold, &rules, pred_out.as_deref()),
+            eval_extract::run(gold, &rules, pred_out.as_deref(), *passes),
             *json,
             |r| r.to_text(*per_page),
         );

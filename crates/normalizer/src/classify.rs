@@ -104,6 +104,11 @@ const SITE_SHORT_WORDS: usize = 20;
 /// absences en cascade").
 const TEASER_MIN_WORDS: usize = 7;
 
+/// A standfirst has at least this many words, and at least this share of its
+/// content words in the article's prose or title.
+const STANDFIRST_MIN_WORDS: usize = 8;
+const STANDFIRST_MIN_COHERENCE: f32 = 0.2;
+
 /// Second-person words per language (the same word can mean "of the" in French
 /// and "you" in German, so the document's language picks the list). German "Sie"
 /// and "Ihr…" count only capitalized inside a sentence, the polite form.
@@ -887,6 +892,31 @@ pub fn classify_with(
     );
     for ((w, f), c) in words.iter().zip(feats.iter_mut()).zip(&class) {
         f.coherence = coherence(w, &stems, cx.stop, in_table(c));
+    }
+    // The standfirst under the title summarises the story: prose-length, about
+    // the story (it shares words with the article), not the site talking. Without
+    // a period it reads like a caption, and above the first paragraph like a
+    // menu line; judged as what it is before the context rules run.
+    if let Some(k) = standfirst {
+        let f = &feats[k];
+        let shaped = matches!(
+            class[k],
+            Class::Heading | Class::Short | Class::Bad("caption")
+        );
+        if shaped
+            && f.words >= STANDFIRST_MIN_WORDS
+            && f.words <= CAPTION_MAX_WORDS
+            && f.site_words <= 1
+            && !f.addresses_reader
+            && !f.credit
+            && !f.names_author
+            && f.coherence.unwrap_or(0.0) >= STANDFIRST_MIN_COHERENCE
+            // Next to a picture credit it is the lead picture's caption.
+            && !feats.get(k + 1).is_some_and(|f| f.credit)
+            && !(k > 0 && feats[k - 1].credit)
+        {
+            class[k] = Class::Good;
+        }
     }
 
     for (c, f) in class.iter_mut().zip(&feats) {

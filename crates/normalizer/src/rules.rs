@@ -110,12 +110,52 @@ impl std::error::Error for RuleError {}
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Pattern `i` of the set belongs to rule `owner[i]`.
-    owner: Vec<usize>,
-    set: RegexSet,
+    /// The patterns that start with `^`, and the rest: see [`Patterns`].
+    anchored: Patterns,
+    floating: Patterns,
     packs: Vec<String>,
     /// The largest `max_words` of any rule: longer lines skip matching altogether.
     longest: usize,
+}
+
+/// Some of the rules' patterns, compiled into one set.
+///
+/// The patterns are split by whether they start with `^` because one set of
+/// both kinds is slow: every unanchored pattern makes the lazy DFA track every
+/// start position for all the others, so its states multiply, and building them
+/// was a fifth of the HTML path's time. A set whose patterns all start with `^`
+/// is searched anchored, and on most lines dies after a few bytes.
+#[derive(Debug, Clone)]
+struct Patterns {
+    set: RegexSet,
+    /// Pattern `i` of the set belongs to rule `owner[i]`.
+    owner: Vec<usize>,
+}
+
+impl Patterns {
+    fn build(sources: &[(String, usize)], anchored: bool) -> Result<Patterns, RuleError> {
+        let (sources, owner): (Vec<&str>, Vec<usize>) = sources
+            .iter()
+            .filter(|(s, _)| s.starts_with('^') == anchored)
+            .map(|(s, o)| (s.as_str(), *o))
+            .unzip();
+        // Caches are pooled per concurrent search (normalizer workers), not per
+        // thread; one too small for the set is cleared over and over and matching
+        // falls back to the slow NFA.
+        let set = regex::RegexSetBuilder::new(&sources)
+            .dfa_size_limit(DFA_CACHE_BYTES)
+            .build()
+            .map_err(|e| RuleError {
+                pack: "(all packs)".into(),
+                message: format!("the combined rule set does not compile: {e}"),
+            })?;
+        Ok(Patterns { set, owner })
+    }
+
+    /// The rules with a pattern matching `folded`, into `out`.
+    fn matching(&self, folded: &str, out: &mut Vec<usize>) {
+        out.extend(self.set.matches(folded).iter().map(|i| self.owner[i]));
+    }
 }
 
 /// A rule that fired on a line.
@@ -233,22 +273,15 @@ impl RuleSet {
                 });
             }
         }
-        // The set of all rules is large: a lazy DFA cache too small for it is
-        // cleared over and over and matching falls back to the slow NFA. Caches are
-        // pooled per concurrent search (normalizer workers), not per thread.
-        let set = regex::RegexSetBuilder::new(&sources)
-            .dfa_size_limit(DFA_CACHE_BYTES)
-            .build()
-            .map_err(|e| RuleError {
-                pack: "(all packs)".into(),
-                message: format!("the combined rule set does not compile: {e}"),
-            })?;
+        let sources: Vec<(String, usize)> = sources.into_iter().zip(owner).collect();
+        let anchored = Patterns::build(&sources, true)?;
+        let floating = Patterns::build(&sources, false)?;
         let longest = rules.iter().map(|r| r.max_words).max().unwrap_or(0);
         Ok(RuleSet {
             longest,
             rules,
-            owner,
-            set,
+            anchored,
+            floating,
             packs: packs.iter().map(|(n, _)| n.clone()).collect(),
         })
     }
@@ -304,10 +337,14 @@ impl RuleSet {
         }
         let terminated = ends_terminated(line);
         let mut line_lang: Option<Option<&str>> = None;
-        self.set
-            .matches(&folded)
-            .iter()
-            .map(|i| &self.rules[self.owner[i]])
+        let mut hits = Vec::new();
+        self.anchored.matching(&folded, &mut hits);
+        self.floating.matching(&folded, &mut hits);
+        // The first rule in pack order wins, whichever set found it.
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter()
+            .map(|i| &self.rules[i])
             .find(|r| {
                 if words > r.max_words || (r.unterminated && (!allow_unterminated || terminated)) {
                     return false;

@@ -379,6 +379,18 @@ fn date_only(text: &str) -> bool {
 }
 
 /// "Harriet Lowe", "Jan de Vries", "Uxía Rivas-Paz": two to four name words.
+/// The name of a bare byline: "Harriet Lowe", or "Aoife Brennan, Housing
+/// Correspondent" (a short role after a comma).
+fn named(text: &str) -> Option<&str> {
+    let text = text.trim();
+    if name_like(text) {
+        return Some(text);
+    }
+    let (name, role) = text.split_once(", ")?;
+    let role_words = role.split_whitespace().count();
+    ((1..=4).contains(&role_words) && !ends_terminated(role) && name_like(name)).then_some(name)
+}
+
 fn name_like(text: &str) -> bool {
     const PARTICLES: &[&str] = &[
         "van", "von", "de", "der", "den", "da", "di", "del", "dos", "das", "la", "le", "du", "ten",
@@ -610,12 +622,13 @@ pub fn structure(
         if (in_head || after_lead)
             && out.byline.is_none()
             && next_to_date
-            && name_like(&text)
             && !BYLINE.is_match(&text)
         {
-            out.byline = Some(text.trim().to_string());
-            lifted.push((p.line, text, "byline"));
-            continue;
+            if let Some(name) = named(&text) {
+                out.byline = Some(name.to_string());
+                lifted.push((p.line, text, "byline"));
+                continue;
+            }
         }
         if in_head || after_lead {
             // After the standfirst, only a line that is nothing but a date (with a
@@ -731,8 +744,13 @@ pub fn structure(
             lifted.push((line, title.clone(), "title"));
         }
         out.title = Some(title);
+        // The first line of prose-length under the title; an "Updated …" stamp
+        // or a credit may stand between them.
         standfirst_line = kept
-            .get(i)
+            .iter()
+            .skip(i)
+            .take(2)
+            .find(|(_, t, _, _)| word_count(t) >= 8)
             .filter(|(_, _, _, p)| p.is_none())
             .map(|(l, _, _, _)| *l);
     }
@@ -992,6 +1010,35 @@ mod tests {
             "On 1 April 2022 the cap rises."
         );
         assert_eq!(s.paragraphs.len(), 4);
+    }
+
+    #[test]
+    fn a_standfirst_without_a_period_stays_and_a_bare_byline_with_a_role_is_lifted() {
+        let rules = RuleSet::builtin();
+        let doc = "Home / Cities / Delhi News\n\
+             Delhi records hottest April day in 72 years as mercury touches 46 degrees\n\
+             Heat wave to continue till Sunday as the weather office issues an orange alert for Delhi\n\
+             Aditi Raghavan, Weather Correspondent\n\
+             Apr 29, 2022 09:14 PM IST\n\
+             The national capital sweltered on Friday as the observatory recorded a maximum temperature of 46 degrees, the highest for April since 1950.\n\
+             The weather office said the heat wave would persist until Sunday, with some relief expected early next week.\n\
+             Power demand in the city peaked at 6,197 MW in the afternoon, according to the load despatch centre.\n";
+        let s = structure(doc, &rules, Layers::default(), None);
+        assert_eq!(s.byline.as_deref(), Some("Aditi Raghavan"));
+        assert_eq!(
+            s.paragraphs.first().map(String::as_str),
+            Some("Heat wave to continue till Sunday as the weather office issues an orange alert for Delhi"),
+            "{:?}",
+            s.paragraphs
+        );
+        assert!(!s.paragraphs.iter().any(|p| p.contains("Home /")));
+        // The same line next to a picture credit is the lead picture's caption.
+        let captioned = doc.replace(
+            "for Delhi\n",
+            "for Delhi\nSANCHIT KHANNA/HT\n",
+        );
+        let s = structure(&captioned, &rules, Layers::default(), None);
+        assert!(s.paragraphs.iter().all(|p| !p.starts_with("Heat wave")), "{:?}", s.paragraphs);
     }
 
     #[test]
