@@ -288,9 +288,8 @@ pub fn run(
         bylines,
         dates,
         seconds: pass_seconds[0],
-        steady_seconds: (pass_seconds.len() > 1).then(|| {
-            pass_seconds[1..].iter().sum::<f64>() / (pass_seconds.len() - 1) as f64
-        }),
+        steady_seconds: (pass_seconds.len() > 1)
+            .then(|| pass_seconds[1..].iter().sum::<f64>() / (pass_seconds.len() - 1) as f64),
         passes: pass_seconds.len(),
         bytes,
         pages,

@@ -104,6 +104,10 @@ const SITE_SHORT_WORDS: usize = 20;
 /// absences en cascade").
 const TEASER_MIN_WORDS: usize = 7;
 
+/// A caption above a photographer's bare name has this many words.
+const NAME_CAPTION_MIN_WORDS: usize = 5;
+const NAME_CAPTION_MAX_WORDS: usize = 20;
+
 /// A standfirst has at least this many words, and at least this share of its
 /// content words in the article's prose or title.
 const STANDFIRST_MIN_WORDS: usize = 8;
@@ -587,6 +591,28 @@ static BIO: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// A person's name alone on a line ("Chantal Dervey", "ANA GARCÍA", "Juan
+/// Carlos Vázquez"): two to four capitalised words or name particles, none of
+/// them a stopword of the document's language ("Die Reaktionen" is a heading).
+pub fn bare_name(text: &str, stop: Option<&StopWords>) -> bool {
+    const PARTICLES: &[&str] = &[
+        "van", "von", "de", "der", "den", "da", "di", "del", "dos", "das", "la", "le", "du", "ten",
+        "ter",
+    ];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && words
+            .first()
+            .is_some_and(|w| w.starts_with(char::is_uppercase))
+        && words.iter().all(|w| {
+            PARTICLES.contains(w)
+                || (w.starts_with(char::is_uppercase)
+                    && w.chars()
+                        .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.'))
+                    && stop.is_none_or(|s| !s.contains(&w.to_lowercase())))
+        })
+}
+
 /// Longest picture credit or captioned credit, in words.
 const CREDIT_MAX_WORDS: usize = 22;
 /// Longest copyright notice starting with ©, in words.
@@ -952,6 +978,31 @@ pub fn classify_with(
         }
     }
 
+    // A person's name alone on a line, under a caption-length line, is the
+    // photographer's credit ("Lluvia sobre los capirotes en la plaza." /
+    // "Juan Carlos Vázquez"), and the line above it the caption. A subheading
+    // in title case ("Rising Costs") is told apart by its words: the article
+    // uses them, while a photographer's name appears nowhere else.
+    for i in 1..class.len() {
+        let above = &feats[i - 1];
+        if !matches!(class[i], Class::Heading | Class::Short)
+            || matches!(class[i - 1], Class::Bad(_))
+            || !(NAME_CAPTION_MIN_WORDS..=NAME_CAPTION_MAX_WORDS).contains(&above.words)
+            || feats[i].coherence.unwrap_or(0.0) > 0.0
+            || !bare_name(paras[i], cx.stop)
+            // "SEGUÍ LEYENDO", "LEGGI ANCHE": capitals are a label as often as a name.
+            || !paras[i].chars().any(char::is_lowercase)
+        {
+            continue;
+        }
+        // Not flagged as a credit feature: the line under a bare name is the
+        // article resuming, not another caption.
+        class[i] = Class::Bad("credit");
+        if Some(i - 1) != standfirst {
+            class[i - 1] = Class::Bad("pictured");
+        }
+    }
+
     // A line right above a picture credit is the picture's caption ("Barcos
     // amarrados en el puerto de Malpica, este jueves." / "ANA GARCÍA/EFE"), and
     // so is a headline-shaped line right below one.
@@ -1188,6 +1239,26 @@ mod tests {
         assert_eq!(
             keep(&paras),
             vec![false, true, true, true, false, true, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn a_photographers_bare_name_and_its_caption_go_a_title_case_subheading_stays() {
+        let body = "The council approved the new harbour budget on Tuesday after a long and heated debate about rising costs.";
+        let paras = [
+            body,
+            "Fishing boats moored in the harbour on Thursday morning.",
+            "Chantal Dervey",
+            body,
+            "Work on the new quay should start in March and last two years.",
+            "Rising Costs",
+            "The costs of the works have risen by a third since the plans were first drawn up, the council said.",
+            "The opposition wants an independent review before any contract is signed.",
+            body,
+        ];
+        assert_eq!(
+            keep(&paras),
+            [true, false, false, true, true, true, true, true, true]
         );
     }
 

@@ -598,6 +598,8 @@ pub fn structure(
         .map(|p| date_only(&p.text))
         .collect();
     let mut lifted_date_at = None;
+    let mut headline_seen = false;
+    let head_stop = doc_lang.and_then(newsflow_record::words::stopwords);
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = layers.head && !body_started && i < HEAD;
         let mut text = p.text;
@@ -619,9 +621,14 @@ pub fn structure(
         let after_lead = layers.head && body_started && i < HEAD && prose_in_body < 2;
         let next_to_date =
             dated.get(i + 1).copied().unwrap_or(false) || (i > 0 && lifted_date_at == Some(i - 1));
+        // A bare name under the headline is its byline, though no date is
+        // next to it (a dateline the date parser cannot read stands between).
+        let under_headline = headline_seen
+            && crate::classify::bare_name(&text, head_stop)
+            && text.chars().any(char::is_lowercase);
         if (in_head || after_lead)
             && out.byline.is_none()
-            && next_to_date
+            && (next_to_date || under_headline)
             && !BYLINE.is_match(&text)
         {
             if let Some(name) = named(&text) {
@@ -694,6 +701,7 @@ pub fn structure(
         }
         // Prose starts the body; menus and short banners above the title do not.
         candidate_seen |= candidate;
+        headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
         if !candidate && !menu_like(&text) && word_count(&text) >= 8 {
             prose_seen += 1;
             body_started |= candidate_seen || prose_seen >= 2;
@@ -1033,12 +1041,13 @@ mod tests {
         );
         assert!(!s.paragraphs.iter().any(|p| p.contains("Home /")));
         // The same line next to a picture credit is the lead picture's caption.
-        let captioned = doc.replace(
-            "for Delhi\n",
-            "for Delhi\nSANCHIT KHANNA/HT\n",
-        );
+        let captioned = doc.replace("for Delhi\n", "for Delhi\nSANCHIT KHANNA/HT\n");
         let s = structure(&captioned, &rules, Layers::default(), None);
-        assert!(s.paragraphs.iter().all(|p| !p.starts_with("Heat wave")), "{:?}", s.paragraphs);
+        assert!(
+            s.paragraphs.iter().all(|p| !p.starts_with("Heat wave")),
+            "{:?}",
+            s.paragraphs
+        );
     }
 
     #[test]
