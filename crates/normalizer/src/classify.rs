@@ -105,8 +105,8 @@ const SITE_SHORT_WORDS: usize = 20;
 const TEASER_MIN_WORDS: usize = 7;
 
 /// A caption above a photographer's bare name has this many words.
-const NAME_CAPTION_MIN_WORDS: usize = 5;
-const NAME_CAPTION_MAX_WORDS: usize = 20;
+const NAME_CAPTION_MIN_WORDS: usize = 4;
+const NAME_CAPTION_MAX_WORDS: usize = 12;
 
 /// A standfirst has at least this many words, and at least this share of its
 /// content words in the article's prose or title.
@@ -983,13 +983,26 @@ pub fn classify_with(
     // "Juan Carlos Vázquez"), and the line above it the caption. A subheading
     // in title case ("Rising Costs") is told apart by its words: the article
     // uses them, while a photographer's name appears nowhere else.
+    // Whole words, not the coherence stems: "Chantal" is not "chantier".
+    let prose_words: HashSet<&str> = words
+        .iter()
+        .zip(&class)
+        .filter(|(_, c)| **c == Class::Good)
+        .flat_map(|(w, _)| w.iter().map(String::as_str))
+        .collect();
+    let used = |w: &String| {
+        w.chars().count() >= 4
+            && prose_words
+                .iter()
+                .any(|p| p.chars().count() >= 4 && (p.starts_with(w.as_str()) || w.starts_with(*p)))
+    };
     for i in 1..class.len() {
         let above = &feats[i - 1];
         if !matches!(class[i], Class::Heading | Class::Short)
             || matches!(class[i - 1], Class::Bad(_))
             || !(NAME_CAPTION_MIN_WORDS..=NAME_CAPTION_MAX_WORDS).contains(&above.words)
-            || feats[i].coherence.unwrap_or(0.0) > 0.0
             || !bare_name(paras[i], cx.stop)
+            || words[i].iter().any(used)
             // "SEGUÍ LEYENDO", "LEGGI ANCHE": capitals are a label as often as a name.
             || !paras[i].chars().any(char::is_lowercase)
         {
