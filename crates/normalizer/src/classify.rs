@@ -1196,6 +1196,18 @@ pub fn classify_with(
             Class::Fact if chained || inside => {
                 (true, "list item: figures or titles in the article text")
             }
+            // "Key points:" and its items, right above the article's first paragraph.
+            Class::Fact
+                if class[i + 1..]
+                    .iter()
+                    .find(|c| !matches!(c, Class::Bad(_) | Class::Fact))
+                    == Some(&Class::Good) =>
+            {
+                (
+                    true,
+                    "list item: a list of key points leading into the article",
+                )
+            }
             Class::Fact => (false, "bad: list item outside the article text"),
             Class::Short if good_before || good_after || inside => {
                 (true, "short sentence next to article text")
@@ -1273,6 +1285,20 @@ mod tests {
             keep(&paras),
             [true, false, false, true, true, true, true, true, true]
         );
+    }
+
+    #[test]
+    fn key_points_leading_into_the_article_stay() {
+        let paras = [
+            "Duration: 1 minute 42 seconds",
+            "Key points:",
+            "The river is expected to peak at 11.6 metres on Thursday",
+            "An evacuation order covers the town centre and the streets south of the bridge",
+            "Evacuation centres are open at the showground and the high school",
+            "Emergency services have ordered thousands of people in the town to leave their homes as the river rises again.",
+            "The river peaked at a record 14.4 metres a month ago, flooding much of the town centre.",
+        ];
+        assert_eq!(keep(&paras), [false, true, true, true, true, true, true]);
     }
 
     #[test]
