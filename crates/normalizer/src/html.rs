@@ -7,6 +7,13 @@
 //! the metadata Readability reads: JSON-LD `Article`/`NewsArticle`, OpenGraph,
 //! Twitter cards, `<meta name=author|date|…>`, `<title>`, `<html lang>`. What it
 //! does not give (canonical URL, every author of a JSON-LD list) is read here.
+//!
+//! Speed: about 60 % of a page's time is dom_smoothie's, half of it html5ever
+//! building a spec-exact tree, half Readability's scoring and cleaning (and
+//! serialising the article as HTML, which is not used). Matching resiliparse's
+//! speed needs a lighter tree (an arena built from [`tokens`], which already
+//! copes with any depth) and a Readability-style scorer over it, checked against
+//! dom_smoothie on readability-dev before it replaces it.
 
 use dom_smoothie::{Config, Readability, TextMode};
 use encoding_rs::Encoding;
