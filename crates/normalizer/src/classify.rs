@@ -591,10 +591,11 @@ static BIO: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
-/// A person's name alone on a line ("Chantal Dervey", "ANA GARCÍA", "Juan
-/// Carlos Vázquez"): two to four capitalised words or name particles, none of
-/// them a stopword of the document's language ("Die Reaktionen" is a heading).
-pub fn bare_name(text: &str, stop: Option<&StopWords>) -> bool {
+/// Shaped like a person's name: two to four capitalised words or name
+/// particles ("Juan Carlos Vázquez", "Jan de Vries", "ANA GARCÍA"), none of them
+/// a stopword of the document's language when `stop` is given ("Die
+/// Reaktionen" is a heading).
+pub fn name_shaped(text: &str, stop: Option<&StopWords>) -> bool {
     const PARTICLES: &[&str] = &[
         "van", "von", "de", "der", "den", "da", "di", "del", "dos", "das", "la", "le", "du", "ten",
         "ter",
@@ -611,6 +612,12 @@ pub fn bare_name(text: &str, stop: Option<&StopWords>) -> bool {
                         .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.'))
                     && stop.is_none_or(|s| !s.contains(&w.to_lowercase())))
         })
+}
+
+/// A person's name alone on a line, written as a name: [`name_shaped`] and not
+/// in capitals ("SEGUÍ LEYENDO", "LEGGI ANCHE" are labels as often as names).
+pub fn bare_name(text: &str, stop: Option<&StopWords>) -> bool {
+    name_shaped(text, stop) && text.chars().any(char::is_lowercase)
 }
 
 /// Longest picture credit or captioned credit, in words.
@@ -983,29 +990,34 @@ pub fn classify_with(
     // "Juan Carlos Vázquez"), and the line above it the caption. A subheading
     // in title case ("Rising Costs") is told apart by its words: the article
     // uses them, while a photographer's name appears nowhere else.
-    // Whole words, not the coherence stems: "Chantal" is not "chantier".
-    let prose_words: HashSet<&str> = words
-        .iter()
-        .zip(&class)
-        .filter(|(_, c)| **c == Class::Good)
-        .flat_map(|(w, _)| w.iter().map(String::as_str))
-        .collect();
-    let used = |w: &String| {
-        w.chars().count() >= 4
-            && prose_words
-                .iter()
-                .any(|p| p.chars().count() >= 4 && (p.starts_with(w.as_str()) || w.starts_with(*p)))
-    };
+    // The article's words are gathered only once a document has such a line.
+    let mut prose_words: Option<HashSet<&str>> = None;
     for i in 1..class.len() {
         let above = &feats[i - 1];
         if !matches!(class[i], Class::Heading | Class::Short)
             || matches!(class[i - 1], Class::Bad(_))
             || !(NAME_CAPTION_MIN_WORDS..=NAME_CAPTION_MAX_WORDS).contains(&above.words)
             || !bare_name(paras[i], cx.stop)
-            || words[i].iter().any(used)
-            // "SEGUÍ LEYENDO", "LEGGI ANCHE": capitals are a label as often as a name.
-            || !paras[i].chars().any(char::is_lowercase)
         {
+            continue;
+        }
+        // Whole words, not the coherence stems: "Chantal" is not "chantier".
+        let prose = prose_words.get_or_insert_with(|| {
+            words
+                .iter()
+                .zip(&class)
+                .filter(|(_, c)| **c == Class::Good)
+                .flat_map(|(w, _)| w.iter().map(String::as_str))
+                .filter(|p| p.chars().count() >= 4)
+                .collect()
+        });
+        let used = |w: &String| {
+            w.chars().count() >= 4
+                && prose
+                    .iter()
+                    .any(|p| p.starts_with(w.as_str()) || w.starts_with(*p))
+        };
+        if words[i].iter().any(used) {
             continue;
         }
         // Not flagged as a credit feature: the line under a bare name is the

@@ -378,7 +378,6 @@ fn date_only(text: &str) -> bool {
     words.len() <= 2
 }
 
-/// "Harriet Lowe", "Jan de Vries", "Uxía Rivas-Paz": two to four name words.
 /// The name of a bare byline: "Harriet Lowe", or "Aoife Brennan, Housing
 /// Correspondent" (a short role after a comma).
 fn named(text: &str) -> Option<&str> {
@@ -391,25 +390,14 @@ fn named(text: &str) -> Option<&str> {
     ((1..=4).contains(&role_words) && !ends_terminated(role) && name_like(name)).then_some(name)
 }
 
+/// "Harriet Lowe", "Jan de Vries", "Uxía Rivas-Paz": two to four name words,
+/// the last one capitalised.
 fn name_like(text: &str) -> bool {
-    const PARTICLES: &[&str] = &[
-        "van", "von", "de", "der", "den", "da", "di", "del", "dos", "das", "la", "le", "du", "ten",
-        "ter",
-    ];
-    let words: Vec<&str> = text.split_whitespace().collect();
-    (2..=4).contains(&words.len())
-        && words
-            .first()
-            .is_some_and(|w| w.starts_with(char::is_uppercase))
-        && words
+    crate::classify::name_shaped(text, None)
+        && text
+            .split_whitespace()
             .last()
             .is_some_and(|w| w.starts_with(char::is_uppercase))
-        && words.iter().all(|w| {
-            PARTICLES.contains(w)
-                || (w.starts_with(char::is_uppercase)
-                    && w.chars()
-                        .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’' | '.')))
-        })
 }
 
 /// Words around dates in date lines: weekdays, "published on", "at", "Uhr".
@@ -599,7 +587,6 @@ pub fn structure(
         .collect();
     let mut lifted_date_at = None;
     let mut headline_seen = false;
-    let head_stop = doc_lang.and_then(newsflow_record::words::stopwords);
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = layers.head && !body_started && i < HEAD;
         let mut text = p.text;
@@ -623,12 +610,16 @@ pub fn structure(
             dated.get(i + 1).copied().unwrap_or(false) || (i > 0 && lifted_date_at == Some(i - 1));
         // A bare name under the headline is its byline, though no date is
         // next to it (a dateline the date parser cannot read stands between).
-        let under_headline = headline_seen
-            && crate::classify::bare_name(&text, head_stop)
-            && text.chars().any(char::is_lowercase);
+        let under_headline = || {
+            headline_seen
+                && crate::classify::bare_name(
+                    &text,
+                    doc_lang.and_then(newsflow_record::words::stopwords),
+                )
+        };
         if (in_head || after_lead)
             && out.byline.is_none()
-            && (next_to_date || under_headline)
+            && (next_to_date || under_headline())
             && !BYLINE.is_match(&text)
         {
             if let Some(name) = named(&text) {
