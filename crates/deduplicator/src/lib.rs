@@ -6,6 +6,7 @@
 //! state dir, with the exact keys and LSH buckets in memory ([`near`]); [`run`]
 //! moves items in batches, one index transaction per batch.
 
+pub mod buckets;
 pub mod minhash;
 pub mod near;
 pub mod shared;
@@ -511,6 +512,44 @@ mod tests {
         assert_eq!(idx.near_stats(1).unwrap().documents, 1);
         let d = idx.decide_batch(&[entry(&bodies[0], "again")]).unwrap();
         assert_eq!(d[0].status, DedupStatus::Unique, "{:?}", d[0]);
+    }
+
+    #[test]
+    fn an_evicted_story_frees_its_buckets_for_the_next_copy() {
+        let t = tempfile::tempdir().unwrap();
+        let cfg = NearConfig {
+            max_entries: 2,
+            ..NearConfig::default()
+        };
+        let edit = |seed: usize, every: usize| {
+            let mut a = article(seed, 600);
+            for i in (0..a.len()).step_by(every) {
+                a[i] = format!("edit{seed}x{i}");
+            }
+            a.join(" ")
+        };
+        let (first, copy, later_copy) = (article(1, 600).join(" "), edit(1, 40), edit(1, 30));
+        let (other, another) = (article(2, 600).join(" "), article(3, 600).join(" "));
+        {
+            let idx = DedupIndex::open(t.path(), cfg).unwrap();
+            let d = idx
+                .decide_batch(&[entry(&first, "a"), entry(&copy, "b")])
+                .unwrap();
+            assert_eq!(d[1].status, DedupStatus::NearDuplicate);
+            // Two other stories push both copies out of the index.
+            idx.decide_batch(&[entry(&other, "c"), entry(&another, "d")])
+                .unwrap();
+            // The story's buckets are free: a new copy starts its own cluster and
+            // the next copy joins it.
+            let d = idx.decide_batch(&[entry(&copy, "e")]).unwrap();
+            assert_eq!(d[0].status, DedupStatus::Unique, "{:?}", d[0]);
+            let d = idx.decide_batch(&[entry(&later_copy, "f")]).unwrap();
+            assert_eq!(d[0].duplicate_of.as_deref(), Some("e"), "{:?}", d[0]);
+        }
+        // Reopened, the buckets are rebuilt from what is still indexed.
+        let idx = DedupIndex::open(t.path(), cfg).unwrap();
+        let d = idx.decide_batch(&[entry(&edit(1, 50), "g")]).unwrap();
+        assert_eq!(d[0].duplicate_of.as_deref(), Some("e"), "{:?}", d[0]);
     }
 
     #[test]

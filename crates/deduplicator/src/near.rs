@@ -8,12 +8,13 @@
 //! - `meta_v2`: the shingle settings the signatures were made with.
 //!
 //! Memory per indexed record: the exact map (16-byte key prefix → slot) and one
-//! bucket per LSH band (32-bit band key → 32-bit slot; a rare key collision only
-//! adds a candidate, which verification rejects): 37 bands, about 700 bytes of
-//! resident memory per record measured at 1,000,000 records (hash-table slack
-//! included), which `[dedup] max_entries` bounds.
+//! bucket per LSH band (32-bit band key → 32-bit slot, in [`Buckets`]' sorted
+//! array; a rare key collision only adds a candidate, which verification
+//! rejects): 37 bands of 8 bytes, plus the exact map's share, which
+//! `[dedup] max_entries` bounds.
 //! Exact duplicates are not indexed (they would add nothing).
 
+use crate::buckets::Buckets;
 use crate::minhash::{self, Params};
 use newsflow_record::{Dedup, DedupStatus};
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
@@ -184,7 +185,10 @@ pub struct State {
     /// First 16 bytes of a body key → slot of the record indexed with it.
     exact: HashMap<[u8; 16], u32, KeyHash>,
     /// Band key → earliest slot with that band, both cut to 32 bits.
-    buckets: HashMap<u32, u32, KeyHash>,
+    buckets: Buckets,
+    /// The oldest slot still indexed: eviction is oldest first, so a bucket
+    /// entry below it is dead.
+    first_slot: u64,
     next_slot: u64,
     count: u64,
 }
@@ -245,7 +249,8 @@ impl State {
             cfg,
             params,
             exact: HashMap::default(),
-            buckets: HashMap::default(),
+            buckets: Buckets::default(),
+            first_slot: 0,
             next_slot: 0,
             count: 0,
         };
@@ -268,12 +273,16 @@ impl State {
         let mut rewrite = Vec::new();
         state.count = docs.len()?;
         state.exact.reserve(state.count as usize);
+        let mut pairs: Vec<u64> = Vec::new();
         if cfg.near {
-            state.buckets.reserve(state.count as usize * params.bands);
+            pairs.reserve_exact(state.count as usize * params.bands);
         }
         for entry in docs.iter()? {
             let (slot, bytes) = entry?;
             let slot = slot.value();
+            if state.next_slot == 0 {
+                state.first_slot = slot;
+            }
             state.next_slot = slot + 1;
             let Some(mut doc) = Doc::decode(bytes.value()) else {
                 continue;
@@ -284,10 +293,11 @@ impl State {
                 rewrite.push((slot, doc));
             } else if cfg.near && doc.sig.len() == cfg.permutations {
                 for k in minhash::band_keys(&doc.sig, &state.params) {
-                    state.buckets.entry(k as u32).or_insert(slot as u32);
+                    pairs.push((k as u32 as u64) << 32 | (slot as u32 as u64));
                 }
             }
         }
+        state.buckets = Buckets::build(pairs);
         for (slot, doc) in rewrite {
             docs.insert(slot, doc.encode().as_slice())?;
         }
@@ -344,15 +354,9 @@ impl State {
         self.count
     }
 
-    /// The slot a 32-bit map entry stands for: the latest slot with those low
-    /// bits (slots are given in order, so that is the one still indexed).
+    /// The slot a 32-bit map entry stands for.
     fn widen(&self, low: u32) -> u64 {
-        let s = (self.next_slot & !0xffff_ffff) | low as u64;
-        if s >= self.next_slot {
-            s.saturating_sub(1 << 32)
-        } else {
-            s
-        }
+        widen(self.next_slot, low)
     }
 
     /// The decision for one record, which is added to the index (and to the
@@ -399,12 +403,12 @@ impl State {
         // not two, which is most of the index's time at a million records.
         let slot = self.next_slot;
         let mut found: Vec<u32> = Vec::with_capacity(4);
+        // `slot` itself is indexed from here on.
+        let (first, next) = (self.first_slot, self.next_slot + 1);
+        let live = move |s: u32| widen(next, s) >= first;
         for k in &keys {
-            match self.buckets.entry(*k as u32) {
-                std::collections::hash_map::Entry::Occupied(e) => found.push(*e.get()),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(slot as u32);
-                }
+            if let Some(s) = self.buckets.get_or_insert(*k as u32, slot as u32, live) {
+                found.push(s);
             }
         }
         let mut candidates: Vec<u64> = found.into_iter().map(|s| self.widen(s)).collect();
@@ -476,22 +480,29 @@ impl State {
             }
             docs.remove(slot)?;
             self.count = self.count.saturating_sub(1);
+            self.first_slot = slot + 1;
             evicted += 1;
+            // Its band buckets are dead now (below `first_slot`) and leave at
+            // the buckets' next merge.
             if let Some(doc) = doc {
                 let p = prefix(&doc.key);
                 if self.exact.get(&p) == Some(&(slot as u32)) {
                     self.exact.remove(&p);
                 }
-                if doc.sig.len() == self.cfg.permutations {
-                    for k in minhash::band_keys(&doc.sig, &self.params) {
-                        if self.buckets.get(&(k as u32)) == Some(&(slot as u32)) {
-                            self.buckets.remove(&(k as u32));
-                        }
-                    }
-                }
             }
         }
         Ok(evicted)
+    }
+}
+
+/// The slot a 32-bit entry stands for: the latest slot below `next` with
+/// those low bits (slots are given in order, so that is the one still indexed).
+fn widen(next: u64, low: u32) -> u64 {
+    let s = (next & !0xffff_ffff) | low as u64;
+    if s >= next {
+        s.saturating_sub(1 << 32)
+    } else {
+        s
     }
 }
 

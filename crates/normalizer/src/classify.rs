@@ -54,6 +54,11 @@ pub struct Features {
     pub list_item: bool,
     /// Starts with a bullet ("- ", "• ", "* ", "– ").
     pub bullet: bool,
+    /// Ends in a colon: it opens a list.
+    pub opens_list: bool,
+    /// Starts with a short label and a colon ("Mercoledì: piogge al Nord-Est"):
+    /// an item of a labelled list when its neighbours are too.
+    pub labelled: bool,
 }
 
 /// The classifier's decision on one paragraph.
@@ -511,6 +516,32 @@ const PLATFORM_WORDS: &[&str] = &[
     "linkedin",
 ];
 
+/// The site words of a paragraph as the patterns that matched (a platform's
+/// name, a cue word, or a cue stem ending in `*`).
+fn cue_hits<'w>(
+    words: &'w [String],
+    lang: Option<&str>,
+) -> impl Iterator<Item = &'static str> + 'w {
+    let cues: &'static [&'static str] = lang.map(cue_words).unwrap_or(&[]);
+    PLATFORM_WORDS
+        .iter()
+        .chain(cues)
+        .copied()
+        .filter(move |c| words.iter().any(|w| cue_matches(c, w)))
+}
+
+fn cue_matches(cue: &str, word: &str) -> bool {
+    match cue.strip_suffix('*') {
+        Some(stem) => word.starts_with(stem),
+        None => word == cue,
+    }
+}
+
+/// Other prose paragraphs (or the title) a site word must occur in to be what
+/// the story is about: "app" in a story about an app, "Abonnement" in one about
+/// a price rise.
+const TOPICAL_MIN: usize = 2;
+
 fn cue_count(words: &[String], lang: Option<&str>) -> usize {
     let cues = lang.map(cue_words).unwrap_or(&[]);
     let platforms = PLATFORM_WORDS
@@ -532,7 +563,7 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|[.!?]\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía)(?:\s*:[^.!?:]{2,60}|[^.!?:]{0,40}/[^.!?]{1,40})\.?$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
     )
     .unwrap()
 });
@@ -626,6 +657,9 @@ const CREDIT_MAX_WORDS: usize = 22;
 const COPYRIGHT_MAX_WORDS: usize = 60;
 /// Longest picture caption, in words.
 const CAPTION_MAX_WORDS: usize = 40;
+/// Most words of a picture credit standing alone ("Foto: Rolf Vennenbernd/dpa",
+/// "Photograph: Jonathan Brady/PA Wire"), whose neighbour is the caption.
+const CREDIT_ALONE_MAX_WORDS: usize = 8;
 /// Longest item of a list opened by a colon, in words.
 const LIST_MAX_ITEM_WORDS: usize = 25;
 /// Longest item of a fact list, in words.
@@ -784,9 +818,11 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
                 || t.ends_with(".org")
         })
         .count();
+    let row = fact_row(text);
     let separators = tokens
         .iter()
         .filter(|t| matches!(**t, "|" | "›" | "»" | "•" | "·" | ">"))
+        .filter(|t| !(row && **t == "|"))
         .count();
     let arrows = tokens.iter().filter(|t| matches!(**t, "›" | ">")).count();
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
@@ -813,12 +849,19 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
         // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
         // teaser's shape too.
         list_item: is_bullet
+            || row
             || (words.len() <= LIST_ITEM_MAX_WORDS
                 && (text.chars().any(|c| c.is_ascii_digit())
                     || text.contains('(')
                     || label_value(text)
                     || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
         bullet: is_bullet,
+        opens_list: text.trim_end().ends_with(':'),
+        labelled: text.split_once(": ").is_some_and(|(label, value)| {
+            (1..=3).contains(&label.split_whitespace().count())
+                && !value.is_empty()
+                && !value.trim_end().ends_with('?')
+        }),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -829,6 +872,23 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
                 / n
         },
     }
+}
+
+/// A row of a fact box, not a menu: bars between parts that each hold a figure
+/// ("Umsatz 2021: 148 Mio. € | 2022: 139 Mio. €", "capaciteit 3 MW | looptijd 24
+/// maanden"), with a word somewhere, so that page numbers ("1 | 2 | 3") are not one.
+fn fact_row(text: &str) -> bool {
+    let mut parts = 0;
+    for part in text.split(" | ") {
+        if !part.bytes().any(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+        && text
+            .split(|c: char| !c.is_alphabetic())
+            .any(|w| w.chars().count() >= 3)
 }
 
 fn initial(f: &Features) -> Class {
@@ -857,9 +917,15 @@ fn initial(f: &Features) -> Class {
         }
         return Class::Short;
     }
-    // A bullet without a period is a list item, however long.
+    // A bullet without a period is a list item, however long; a sentence that
+    // ends in a colon opens a list ("Under the bill, hospitals would be required
+    // to maintain:"), which no caption does.
     if f.words > HEADING_MAX_WORDS && !f.bullet {
-        return Class::Bad("caption");
+        return if f.opens_list {
+            Class::Short
+        } else {
+            Class::Bad("caption")
+        };
     }
     Class::Heading
 }
@@ -883,17 +949,21 @@ pub fn classify(
     byline: Option<&str>,
     lang: Option<&str>,
 ) -> Vec<Verdict> {
-    classify_with(paras, title, byline, lang, None)
+    classify_with(paras, title, byline, lang, None, &[])
 }
 
 /// [`classify`], knowing which paragraph came right under the title: a long line
-/// without a period there is the standfirst, not a caption.
+/// without a period there is the standfirst, not a caption; and which ones come
+/// right under a link-list label the rules removed (`under_label`, by paragraph).
+/// Headlines there ("Lo más leído" / "1. Cortes de tráfico …") are the list's
+/// links, however well they fit the story.
 pub fn classify_with(
     paras: &[&str],
     title: Option<&str>,
     byline: Option<&str>,
     lang: Option<&str>,
     standfirst: Option<usize>,
+    under_label: &[bool],
 ) -> Vec<Verdict> {
     let cx = Context::new(title, byline, lang);
     let words: Vec<Vec<String>> = paras.iter().map(|p| words_of(p)).collect();
@@ -903,6 +973,44 @@ pub fn classify_with(
         .map(|(p, w)| features(p, w, &cx))
         .collect();
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
+    for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
+        let mut j = i;
+        while j < class.len()
+            && (class[j] == Class::Heading
+                || (class[j] == Class::Short && feats[j].words <= HEADING_MAX_WORDS))
+        {
+            j += 1;
+        }
+        // Where the article resumes, the last of two or more is its subheading
+        // ("Mehr zum Thema" / one link / "Was das Urteil bedeutet" / prose).
+        let end = if j - i >= 2 && class.get(j) == Some(&Class::Good) {
+            j - 1
+        } else {
+            j
+        };
+        for c in &mut class[i..end] {
+            *c = Class::Bad("list");
+        }
+    }
+    // Site words the story is about do not make its prose the site talking.
+    let prose: Vec<usize> = (0..class.len())
+        .filter(|&k| class[k] == Class::Good)
+        .collect();
+    let title_words = title.map(words_of).unwrap_or_default();
+    for (i, f) in feats.iter_mut().enumerate() {
+        if f.site_words == 0 {
+            continue;
+        }
+        let topical = cue_hits(&words[i], cx.lang)
+            .filter(|c| {
+                let used = |ws: &[String]| ws.iter().any(|w| cue_matches(c, w));
+                let elsewhere = prose.iter().filter(|&&k| k != i && used(&words[k])).count()
+                    + usize::from(used(&title_words));
+                elsewhere >= TOPICAL_MIN
+            })
+            .count();
+        f.site_words -= topical.min(f.site_words);
+    }
     if let Some(k) = standfirst.filter(|&k| class.get(k) == Some(&Class::Bad("caption"))) {
         if feats[k].site_words == 0 && !feats[k].addresses_reader {
             class[k] = Class::Good;
@@ -952,7 +1060,16 @@ pub fn classify_with(
         }
     }
 
-    for (c, f) in class.iter_mut().zip(&feats) {
+    // "Mercoledì: …" / "Giovedì: …": labelled headlines next to each other are a
+    // list; labelled prose ("Driving the news: …") is no list, and a teaser
+    // beside it ("Go deeper: …") stays one.
+    let label_head: Vec<bool> = (0..class.len())
+        .map(|i| feats[i].labelled && class[i] == Class::Heading)
+        .collect();
+    let labelled_run = |i: usize| {
+        label_head[i] && ((i > 0 && label_head[i - 1]) || label_head.get(i + 1) == Some(&true))
+    };
+    for (i, (c, f)) in class.iter_mut().zip(&feats).enumerate() {
         if matches!(c, Class::Bad(_)) {
             continue;
         }
@@ -977,6 +1094,7 @@ pub fn classify_with(
         // A headline about something the article never mentions: a teaser.
         } else if *c == Class::Heading
             && !f.list_item
+            && !labelled_run(i)
             && coherence == 0.0
             && f.words >= TEASER_MIN_WORDS
             && f.title_similarity == 0.0
@@ -1031,9 +1149,13 @@ pub fn classify_with(
     // A line right above a picture credit is the picture's caption ("Barcos
     // amarrados en el puerto de Malpica, este jueves." / "ANA GARCÍA/EFE"), and
     // so is a headline-shaped line right below one.
+    // A credit that is a whole caption itself ("Lukas Terhorst als Woyzeck …
+    // (Foto: Matthias Baus)") or a copyright notice has no caption beside it:
+    // the line under it is the article resuming, often with a subheading.
+    let alone = |f: &Features| f.credit && f.words <= CREDIT_ALONE_MAX_WORDS;
     for i in 0..class.len() {
-        let credit_below = feats.get(i + 1).is_some_and(|f| f.credit);
-        let credit_above = i > 0 && feats[i - 1].credit && !feats[i].terminated;
+        let credit_below = feats.get(i + 1).is_some_and(alone);
+        let credit_above = i > 0 && alone(&feats[i - 1]) && !feats[i].terminated;
         if (credit_below || credit_above)
             && !feats[i].credit
             && feats[i].words <= CAPTION_MAX_WORDS
@@ -1072,8 +1194,8 @@ pub fn classify_with(
     // list: the short lines after it, up to the next paragraph of prose, are its
     // items, whatever their shape ("em farmácias", "- Sa masse est estimée …").
     for i in 0..class.len() {
-        let opens = paras[i].trim_end().ends_with(':')
-            && matches!(class[i], Class::Short | Class::Good | Class::Heading);
+        let opens =
+            feats[i].opens_list && matches!(class[i], Class::Short | Class::Good | Class::Heading);
         if !opens {
             continue;
         }
@@ -1110,10 +1232,23 @@ pub fn classify_with(
             j += 1;
         }
         let facts = feats[i..j].iter().filter(|f| f.list_item).count();
-        // "Os grupos que mais subiram:" introduces the list: a short sentence.
-        let after_prose = i > 0 && matches!(class[i - 1], Class::Good | Class::Short);
+        // "Os grupos que mais subiram:" introduces the list: a short sentence. A
+        // picture's caption may stand between the prose and the list.
+        let after_prose = class[..i]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
+            .is_some_and(|c| matches!(c, Class::Good | Class::Short));
+        // A labelled list between paragraphs of the article ("Le previsioni
+        // giorno per giorno" / "Mercoledì: …" / "Giovedì: …"), a caption or a
+        // credit above it removed already.
+        let labelled = feats[i..j].iter().filter(|f| f.labelled).count();
+        let text = |c: &&Class| !matches!(c, Class::Bad(_));
+        let between = class[..i].iter().rev().find(text) == Some(&Class::Good)
+            && class[j..].iter().find(text) == Some(&Class::Good);
         if j - i >= LIST_RUN {
-            let keep = after_prose && 3 * facts >= 2 * (j - i);
+            let keep = (after_prose && 3 * facts >= 2 * (j - i))
+                || (between && 3 * labelled >= 2 * (j - i));
             for c in &mut class[i..j] {
                 *c = if keep {
                     Class::Fact
@@ -1177,9 +1312,12 @@ pub fn classify_with(
             .find(|c| !matches!(c, Class::Bad(_)))
             == Some(&Class::Good)
             || class[..i].last() == Some(&Class::Good);
-        let good_after =
-            class[i + 1..].iter().find(|c| !matches!(c, Class::Bad(_))) == Some(&Class::Good);
+        let after = class[i + 1..].iter().find(|c| !matches!(c, Class::Bad(_)));
+        let good_after = after == Some(&Class::Good);
         let inside = matches!((first_good, last_good), (Some(a), Some(b)) if a < i && i < b);
+        // A subheading over a list inside the article ("What happens next" /
+        // "The plans include:" / items).
+        let list_after = inside && after == Some(&Class::Fact) && f.words >= 2;
         let (keep, reason) = match *c {
             Class::Good => (true, "good: a sentence of ordinary prose"),
             Class::Bad(why) => (
@@ -1198,7 +1336,7 @@ pub fn classify_with(
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
-            Class::Heading if good_after && (inside || good_before) => {
+            Class::Heading if (good_after || list_after) && (inside || good_before) => {
                 (true, "heading: short line inside the article text")
             }
             Class::Heading if chained && text_after => {
@@ -1277,6 +1415,22 @@ mod tests {
             keep(&paras),
             vec![false, true, true, true, false, true, true, false, false, false, false]
         );
+    }
+
+    #[test]
+    fn a_fact_box_row_with_bars_stays_a_menu_and_page_numbers_go() {
+        let body = "The company said on Tuesday that sales had fallen for a third year as orders from builders dried up.";
+        let paras = [
+            "Home | Business | Markets",
+            body,
+            "Revenue 2021: £212m | 2022: £171m | Operating profit 2022: -£3.1m",
+            body,
+            "1 | 2 | 3 | Next",
+        ];
+        assert_eq!(keep(&paras), [false, true, true, true, false]);
+        assert!(fact_row("capaciteit 3 MW | looptijd 24 maanden"));
+        assert!(!fact_row("1 | 2 | 3"));
+        assert!(!fact_row("Sport | 12.03.2023"));
     }
 
     #[test]

@@ -897,12 +897,34 @@ fn apply_classifier(
     standfirst: Option<usize>,
 ) -> Vec<(usize, String, crate::classify::Verdict)> {
     let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
+    // Labels of link lists the rules removed ("Lo más leído", "Mehr zum Thema",
+    // "Read more:"), not inline teasers ("READ MORE: Quay Street parking …"),
+    // which a subheading of the article may follow.
+    let labels: Vec<usize> = out
+        .removed
+        .iter()
+        .filter(|r| {
+            r.kind == "related-links"
+                && r.text.split_whitespace().count() <= 4
+                && !r.text.trim_end().trim_end_matches(':').contains(':')
+        })
+        .map(|r| r.line)
+        .collect();
+    let under_label: Vec<bool> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let above = if i == 0 { 0 } else { lines[i - 1] };
+            labels.iter().any(|&x| above < x && x < l)
+        })
+        .collect();
     let verdicts = crate::classify::classify_with(
         &texts,
         out.title.as_deref(),
         out.byline.as_deref(),
         lang,
         standfirst,
+        &under_label,
     );
     let mut kept = Vec::with_capacity(out.paragraphs.len());
     let mut judged = Vec::with_capacity(out.paragraphs.len());
