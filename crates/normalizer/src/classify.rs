@@ -568,6 +568,23 @@ static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// A sentence signed off with an agency's or author's initials after its period
+/// ("… entre los jóvenes. EFE", "… veröffentlicht. (tep)", "… on Friday. AFP/dpa"):
+/// prose, however the line ends.
+fn agency_tail(text: &str) -> bool {
+    static TAIL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[.!?»”]\s+(\([\p{L}/]{2,8}\)|\p{Lu}{2,5}(?:/\p{L}{2,5})?)$").unwrap()
+    });
+    // "… at 6 p.m. ET" ends in a time zone, not a signature.
+    const ZONES: &[&str] = &[
+        "ET", "EST", "EDT", "CT", "CST", "CDT", "MT", "PT", "PST", "PDT", "GMT", "BST", "UTC",
+        "CET", "CEST", "WET", "WEST", "EET", "EEST", "AEST", "AEDT", "IST", "JST",
+    ];
+    TAIL.captures(text)
+        .and_then(|c| c.get(1))
+        .is_some_and(|m| !ZONES.contains(&m.as_str()))
+}
+
 /// Site words in a line, plus one if it speaks to the reader: two or more and the
 /// line is the site talking (used to keep promotions from becoming the title).
 pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
@@ -832,7 +849,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
         words: words.len(),
         stopword_density: stop
             .map(|s| words.iter().filter(|w| s.contains(w.as_str())).count() as f32 / n),
-        terminated: ends_terminated(text),
+        terminated: ends_terminated(text) || agency_tail(text),
         link_density: links as f32 / tokens.len().max(1) as f32,
         digit_ratio: digits / chars,
         separators,
@@ -1244,7 +1261,11 @@ pub fn classify_with(
         // credit above it removed already.
         let labelled = feats[i..j].iter().filter(|f| f.labelled).count();
         let text = |c: &&Class| !matches!(c, Class::Bad(_));
-        let between = class[..i].iter().rev().find(text) == Some(&Class::Good)
+        let between = class[..i]
+            .iter()
+            .rev()
+            .find(text)
+            .is_some_and(|c| matches!(c, Class::Good | Class::Short))
             && class[j..].iter().find(text) == Some(&Class::Good);
         if j - i >= LIST_RUN {
             let keep = (after_prose && 3 * facts >= 2 * (j - i))
@@ -1415,6 +1436,19 @@ mod tests {
             keep(&paras),
             vec![false, true, true, true, false, true, true, false, false, false, false]
         );
+    }
+
+    #[test]
+    fn an_agency_sign_off_ends_a_sentence_a_time_zone_does_not() {
+        assert!(agency_tail(
+            "Los sindicatos valoraron positivamente los datos. EFE"
+        ));
+        assert!(agency_tail(
+            "Die Ergebnisse wurden im Fachjournal veröffentlicht. (tep)"
+        ));
+        assert!(agency_tail("The talks resume on Friday. AFP/dpa"));
+        assert!(!agency_tail("Axios on HBO — Sundays at 6 p.m. ET"));
+        assert!(!agency_tail("Port Ellery Athletic 3 Castlebridge Rovers 2"));
     }
 
     #[test]

@@ -587,6 +587,8 @@ pub fn structure(
         .collect();
     let mut lifted_date_at = None;
     let mut headline_seen = false;
+    // The byline came from a bare name, not a "By …" line.
+    let mut byline_bare = false;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = layers.head && !body_started && i < HEAD;
         let mut text = p.text;
@@ -624,6 +626,7 @@ pub fn structure(
         {
             if let Some(name) = named(&text) {
                 out.byline = Some(name.to_string());
+                byline_bare = true;
                 lifted.push((p.line, text, "byline"));
                 continue;
             }
@@ -645,9 +648,14 @@ pub fn structure(
                 lifted.push((p.line, text, "time"));
                 continue;
             }
-            if out.byline.is_none() && word_count(&text) <= 12 {
+            // "Door Sanne de Graaf" outranks a bare name taken for the byline
+            // earlier, or a "De …" line ("De Kustbode", the site's name above
+            // the headline).
+            if (out.byline.is_none() || byline_bare) && word_count(&text) <= 12 {
                 if let Some(c) = BYLINE.captures(&text) {
                     out.byline = Some(c[1].trim().to_string());
+                    // "De Kustbode" is as likely a Dutch name with its article.
+                    byline_bare = text.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("de "));
                     lifted.push((p.line, text, "byline"));
                     continue;
                 }
@@ -1031,6 +1039,30 @@ mod tests {
             "On 1 April 2022 the cap rises."
         );
         assert_eq!(s.paragraphs.len(), 4);
+    }
+
+    #[test]
+    fn a_by_line_outranks_the_sites_name_taken_for_a_bare_byline() {
+        let rules = RuleSet::builtin();
+        // Lines of blind5/nl-01: "De Kustbode", the site's name, reads like a
+        // "de <name>" byline above the headline.
+        let doc = "Naar hoofdinhoud\n\
+             De Kustbode\n\
+             Nieuws  Regio  Sport  Cultuur  112  Weer  Puzzels\n\
+             Regio › Zeewijk\n\
+             Gemeenteraad Zeewijk stemt in met vijf windturbines langs de Noorddijk\n\
+             Omwonenden krijgen een deel van de opbrengst, maar een bewonersgroep kondigt bezwaar aan.\n\
+             Door Sanne de Graaf\n\
+             21 maart 2024, 22:47\n\
+             De gemeenteraad van Zeewijk heeft donderdagavond ingestemd met de bouw van vijf windturbines langs de Noorddijk.\n\
+             De turbines komen op ruim vijfhonderd meter van de dichtstbijzijnde woningen te staan, meldt de gemeente.\n";
+        let s = structure(doc, &rules, Layers::default(), None);
+        assert_eq!(s.byline.as_deref(), Some("Sanne de Graaf"));
+        assert!(
+            !s.paragraphs.iter().any(|p| p.starts_with("Door ")),
+            "{:?}",
+            s.paragraphs
+        );
     }
 
     #[test]
