@@ -277,12 +277,10 @@ impl State {
         if cfg.near {
             pairs.reserve_exact(state.count as usize * params.bands);
         }
+        state.first_slot = docs.first()?.map_or(0, |(k, _)| k.value());
         for entry in docs.iter()? {
             let (slot, bytes) = entry?;
             let slot = slot.value();
-            if state.next_slot == 0 {
-                state.first_slot = slot;
-            }
             state.next_slot = slot + 1;
             let Some(mut doc) = Doc::decode(bytes.value()) else {
                 continue;

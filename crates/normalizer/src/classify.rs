@@ -54,8 +54,6 @@ pub struct Features {
     pub list_item: bool,
     /// Starts with a bullet ("- ", "• ", "* ", "– ").
     pub bullet: bool,
-    /// Ends in a colon: it opens a list.
-    pub opens_list: bool,
     /// Starts with a short label and a colon ("Mercoledì: piogge al Nord-Est"):
     /// an item of a labelled list when its neighbours are too.
     pub labelled: bool,
@@ -543,19 +541,7 @@ fn cue_matches(cue: &str, word: &str) -> bool {
 const TOPICAL_MIN: usize = 2;
 
 fn cue_count(words: &[String], lang: Option<&str>) -> usize {
-    let cues = lang.map(cue_words).unwrap_or(&[]);
-    let platforms = PLATFORM_WORDS
-        .iter()
-        .filter(|p| words.iter().any(|w| w == *p))
-        .count();
-    platforms
-        + cues
-            .iter()
-            .filter(|c| match c.strip_suffix('*') {
-                Some(stem) => words.iter().any(|w| w.starts_with(stem)),
-                None => words.iter().any(|w| w == *c),
-            })
-            .count()
+    cue_hits(words, lang).count()
 }
 
 /// Picture credits and caption credits. Hand-written: these shapes hold across
@@ -595,10 +581,18 @@ pub fn site_signal(text: &str, lang: Option<&str>) -> usize {
 /// label, a colon, a short value. (A teaser's "Faktencheck: Wie gut wirkt …"
 /// goes on longer after its colon.)
 fn label_value(text: &str) -> bool {
-    text.split_once(": ").is_some_and(|(label, value)| {
-        label.split_whitespace().count() <= 3
-            && (1..=4).contains(&value.split_whitespace().count())
-            && !value.trim_end().ends_with('?')
+    label_split(text).is_some_and(|(label, value)| label <= 3 && (1..=4).contains(&value))
+}
+
+/// The words before and after the first ": ", unless what follows is a question
+/// (a teaser's shape).
+fn label_split(text: &str) -> Option<(usize, usize)> {
+    let (label, value) = text.split_once(": ")?;
+    (!value.trim_end().ends_with('?')).then(|| {
+        (
+            label.split_whitespace().count(),
+            value.split_whitespace().count(),
+        )
     })
 }
 
@@ -873,12 +867,8 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
                     || label_value(text)
                     || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
         bullet: is_bullet,
-        opens_list: text.trim_end().ends_with(':'),
-        labelled: text.split_once(": ").is_some_and(|(label, value)| {
-            (1..=3).contains(&label.split_whitespace().count())
-                && !value.is_empty()
-                && !value.trim_end().ends_with('?')
-        }),
+        labelled: label_split(text)
+            .is_some_and(|(label, value)| (1..=3).contains(&label) && value >= 1),
         title_similarity: if title_words.is_empty() {
             0.0
         } else {
@@ -934,15 +924,9 @@ fn initial(f: &Features) -> Class {
         }
         return Class::Short;
     }
-    // A bullet without a period is a list item, however long; a sentence that
-    // ends in a colon opens a list ("Under the bill, hospitals would be required
-    // to maintain:"), which no caption does.
+    // A bullet without a period is a list item, however long.
     if f.words > HEADING_MAX_WORDS && !f.bullet {
-        return if f.opens_list {
-            Class::Short
-        } else {
-            Class::Bad("caption")
-        };
+        return Class::Bad("caption");
     }
     Class::Heading
 }
@@ -1013,16 +997,17 @@ pub fn classify_with(
     let prose: Vec<usize> = (0..class.len())
         .filter(|&k| class[k] == Class::Good)
         .collect();
-    let title_words = title.map(words_of).unwrap_or_default();
     for (i, f) in feats.iter_mut().enumerate() {
         if f.site_words == 0 {
             continue;
         }
         let topical = cue_hits(&words[i], cx.lang)
             .filter(|c| {
-                let used = |ws: &[String]| ws.iter().any(|w| cue_matches(c, w));
-                let elsewhere = prose.iter().filter(|&&k| k != i && used(&words[k])).count()
-                    + usize::from(used(&title_words));
+                let elsewhere = prose
+                    .iter()
+                    .filter(|&&k| k != i && words[k].iter().any(|w| cue_matches(c, w)))
+                    .count()
+                    + usize::from(cx.title_words.iter().any(|w| cue_matches(c, w)));
                 elsewhere >= TOPICAL_MIN
             })
             .count();
@@ -1211,8 +1196,8 @@ pub fn classify_with(
     // list: the short lines after it, up to the next paragraph of prose, are its
     // items, whatever their shape ("em farmácias", "- Sa masse est estimée …").
     for i in 0..class.len() {
-        let opens =
-            feats[i].opens_list && matches!(class[i], Class::Short | Class::Good | Class::Heading);
+        let opens = paras[i].trim_end().ends_with(':')
+            && matches!(class[i], Class::Short | Class::Good | Class::Heading);
         if !opens {
             continue;
         }
