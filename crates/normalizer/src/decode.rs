@@ -122,12 +122,13 @@ fn census(text: &str) -> (usize, usize) {
     // Plain filter-counts, which the compiler vectorises; the two-byte and
     // three-byte cases only for text that has any non-ASCII byte.
     let b = text.as_bytes();
-    let (total, c0) = b.iter().fold((0usize, 0usize), |(t, c), &x| {
-        (
-            t + usize::from(x & 0xC0 != 0x80),
-            c + usize::from(is_c0_stray(x)),
-        )
-    });
+    // std's char count is word-at-a-time; the control count adds up in u8
+    // lanes (a usize fold vectorised four bytes at a time: a tenth of a page).
+    let total = text.chars().count();
+    let c0: usize = b
+        .chunks(255)
+        .map(|c| usize::from(c.iter().fold(0u8, |a, &x| a + u8::from(is_c0_stray(x)))))
+        .sum();
     let high = if text.is_ascii() {
         0
     } else {
@@ -146,6 +147,16 @@ fn is_c0_stray(x: u8) -> bool {
     (x < 0x20) & (x != b'\n') & (x != b'\r') & (x != b'\t') & (x != 0x0c) | (x == 0x7f)
 }
 
+/// The first non-ASCII byte at or after `from`: 32-byte blocks are checked
+/// whole (word at a time), which a byte-by-byte `position` was not.
+fn next_non_ascii(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 32 <= b.len() && b[i..i + 32].is_ascii() {
+        i += 32;
+    }
+    b[i..].iter().position(|x| !x.is_ascii()).map(|k| i + k)
+}
+
 /// Whether `text` is in NFC, by the quick check run only over its non-ASCII
 /// stretches, each with the character before it: ASCII characters are starters
 /// that compose with nothing before them, so the check cannot change across
@@ -154,8 +165,7 @@ fn is_nfc(text: &str) -> bool {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
     let b = text.as_bytes();
     let mut i = 0;
-    while let Some(off) = b[i..].iter().position(|x| !x.is_ascii()) {
-        let start = i + off;
+    while let Some(start) = next_non_ascii(b, i) {
         let end = b[start..]
             .iter()
             .position(u8::is_ascii)
