@@ -68,7 +68,7 @@ static SENTENCE_BREAK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\p{Ll}[.!?] \p{Lu}").unwrap());
 
 /// How many leading paragraphs may hold the title, byline or a dateline.
-const HEAD: usize = 10;
+const HEAD: usize = 25;
 const TITLE_MAX_WORDS: usize = 30;
 const TITLE_MAX_CHARS: usize = 250;
 
@@ -493,10 +493,33 @@ const DATE_WORDS: &[&str] = &[
     "est",
 ];
 
-/// Menus and breadcrumbs look like short headlines; their separators give them away.
-fn menu_like(text: &str) -> bool {
-    text.split_whitespace()
+/// Menus and breadcrumbs look like short headlines; their separators give them
+/// away, or, without separators, a run of seven or more capitalised words (or
+/// numbers: "112") without punctuation and with at most one stopword ("Nieuws
+/// Regio Sport Cultuur 112 Familieberichten Contact"; the German list counts
+/// "Startseite"): a headline of that length, even in title case, has function words.
+fn menu_like(text: &str, stop: Option<&newsflow_record::words::StopWords>) -> bool {
+    if text
+        .split_whitespace()
         .any(|t| matches!(t, "|" | "›" | "»" | ">" | "•" | "·"))
+    {
+        return true;
+    }
+    let Some(stop) = stop else {
+        return false;
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.len() >= 7
+        && words.iter().all(|w| {
+            w.chars().all(|c| c.is_ascii_digit())
+                || (w.chars().next().is_some_and(char::is_uppercase)
+                    && w.chars().all(|c| c.is_alphabetic() || c == '-'))
+        })
+        && words
+            .iter()
+            .filter(|w| stop.contains(&w.to_lowercase()))
+            .count()
+            <= 1
 }
 
 /// Splits the text into paragraphs, removes boilerplate and pulls out the head fields.
@@ -515,6 +538,7 @@ pub fn structure(
     let paras = paragraphs(text);
     let sample: String = text.chars().take(4000).collect();
     let (doc_lang, class_lang) = crate::lang::detect_document(&sample);
+    let stop = class_lang.and_then(newsflow_record::words::stopwords);
     let mut line_langs = LineLangs::new();
     // The learned layer counts distinct stories, not documents: a story dropped
     // again (a site updating an article, a re-scrape) must not turn its own short
@@ -540,7 +564,9 @@ pub fn structure(
             .unwrap_or(HEAD.min(paras.len()));
         let headline = paras[..head_len]
             .iter()
-            .filter(|p| title_shaped(&p.text) && !menu_like(&p.text) && !ends_terminated(&p.text))
+            .filter(|p| {
+                title_shaped(&p.text) && !menu_like(&p.text, stop) && !ends_terminated(&p.text)
+            })
             .filter(|p| word_count(&p.text) >= 3)
             .max_by_key(|p| word_count(&p.text))
             .filter(|p| rules_keep(p));
@@ -665,7 +691,7 @@ pub fn structure(
         // not decide a title candidate yet: in the head such a line is usually the
         // title. If another candidate becomes the title, the rule applies after all.
         let candidate =
-            in_head && title_shaped(&text) && !menu_like(&text) && !ends_terminated(&text);
+            in_head && title_shaped(&text) && !menu_like(&text, stop) && !ends_terminated(&text);
         let mut provisional = None;
         let hit = match matched.remove(&p.line) {
             Some(m) if !stripped => m,
@@ -701,7 +727,7 @@ pub fn structure(
         // Prose starts the body; menus and short banners above the title do not.
         candidate_seen |= candidate;
         headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
-        if !candidate && !menu_like(&text) && word_count(&text) >= 8 {
+        if !candidate && !menu_like(&text, stop) && word_count(&text) >= 8 {
             prose_seen += 1;
             body_started |= candidate_seen || prose_seen >= 2;
             if body_started {
@@ -1276,5 +1302,31 @@ mod tests {
         );
         assert_eq!(s.title, None);
         assert_eq!(s.paragraphs.len(), 1);
+    }
+
+    #[test]
+    fn a_menu_without_separators_is_not_the_title() {
+        let rules =
+            RuleSet::from_packs(&[("n.toml".into(), "[pack]\nlanguages=['nl']\n".into())]).unwrap();
+        let text = "Nieuws Regio Sport Cultuur Economie Familieberichten Contact Archief\n\
+                    Fietsbrug over de Aalvaart komt er toch\n\
+                    De gemeenteraad heeft dinsdagavond ingestemd met de bouw van de fietsbrug over de Aalvaart, \
+                    nadat het college een extra bedrag van 1,9 miljoen euro had vrijgemaakt.\n\
+                    Volgens de wethouder kan de bouw in het najaar beginnen en is de brug in 2026 klaar voor gebruik.";
+        let s = structure(text, &rules, Layers::default(), None);
+        assert_eq!(
+            s.title.as_deref(),
+            Some("Fietsbrug over de Aalvaart komt er toch")
+        );
+        // A headline in title case has function words: it stays a headline.
+        let stop = newsflow_record::words::stopwords("en");
+        assert!(!menu_like(
+            "Council Votes To Turn Former Ferry Terminal Into Homes",
+            stop
+        ));
+        assert!(menu_like(
+            "News Region Sport Culture Business Obituaries Contact",
+            stop
+        ));
     }
 }
