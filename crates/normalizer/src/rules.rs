@@ -578,4 +578,19 @@ mod tests {
         assert!(s.len() >= 40, "only {} built-in rules", s.len());
         assert_eq!(s.packs().len(), BUILTIN_PACKS.len());
     }
+
+    #[test]
+    fn long_consent_notices_are_removed_whole() {
+        // Consent banners run to 60-90 words; a 55-word limit let this one through.
+        let line = "Avec votre accord, nous et nos 214 partenaires utilisons des cookies ou \
+            technologies similaires pour stocker et accéder à des informations personnelles \
+            comme votre visite sur ce site. Vous pouvez retirer votre consentement ou vous \
+            opposer aux traitements basés sur l'intérêt légitime à tout moment en cliquant sur \
+            « En savoir plus » ou dans notre politique de confidentialité.";
+        let s = RuleSet::builtin();
+        let m = s
+            .find(line, true, Some("fr"))
+            .expect("the consent notice is boilerplate");
+        assert_eq!(m.rule.id, "fr.cookie-consent");
+    }
 }
