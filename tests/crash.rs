@@ -123,9 +123,17 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 
     // A last, undisturbed run finishes everything.
     let d = ws.spawn_run_raw(&[]);
-    wait_until(Duration::from_secs(30), "the last run to be ready", || {
-        d.log().contains("ready: watching the inbox")
-    });
+    // On failure, the daemon's own log says why it did not start (a store it
+    // could not open after a kill was the cause once).
+    let started = std::time::Instant::now();
+    while !d.log().contains("ready: watching the inbox") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the last run was not ready after 30 s; its log:\n{}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let count = |dir: &str| {
         ws.files_in(dir)
             .iter()

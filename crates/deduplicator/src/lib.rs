@@ -114,10 +114,7 @@ impl DedupIndex {
         let path = state_dir.join("dedup.redb");
         // redb's default page cache is sized for databases, not for a daemon with a
         // memory bound; inserts append and the hot set is small.
-        let db = redb::Builder::new()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(|e| match e {
+        let db = newsflow_record::store::open_redb(&path, CACHE_BYTES).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => format!(
                 "the dedup index {} is in use by another newsflow process; run one daemon per state dir",
                 path.display()

@@ -236,15 +236,12 @@ pub mod persist {
             capacity: u64,
         ) -> Result<RedbLines, String> {
             let path = state_dir.join("learned.redb");
-            let db = redb::Builder::new()
-                .set_cache_size(8 * 1024 * 1024)
-                .create(&path)
-                .map_err(|e| {
-                    format!(
-                        "cannot open the learned-boilerplate store {}: {e}",
-                        path.display()
-                    )
-                })?;
+            let db = newsflow_record::store::open_redb(&path, 8 * 1024 * 1024).map_err(|e| {
+                format!(
+                    "cannot open the learned-boilerplate store {}: {e}",
+                    path.display()
+                )
+            })?;
             let tx = db.begin_write().map_err(|e| e.to_string())?;
             tx.open_table(LINES).map_err(|e| e.to_string())?;
             tx.commit().map_err(|e| e.to_string())?;

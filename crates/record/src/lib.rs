@@ -8,6 +8,7 @@
 //! [`telemetry`] (the metric names every stage shares).
 
 pub mod dates;
+pub mod store;
 pub mod telemetry;
 pub mod words;
 
