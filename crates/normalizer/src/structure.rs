@@ -508,18 +508,15 @@ fn menu_like(text: &str, stop: Option<&newsflow_record::words::StopWords>) -> bo
     let Some(stop) = stop else {
         return false;
     };
-    let words: Vec<&str> = text.split_whitespace().collect();
-    words.len() >= 7
-        && words.iter().all(|w| {
+    // Counted without collecting: this runs for every paragraph of every document.
+    let words = || text.split_whitespace();
+    words().nth(6).is_some()
+        && words().all(|w| {
             w.chars().all(|c| c.is_ascii_digit())
                 || (w.chars().next().is_some_and(char::is_uppercase)
                     && w.chars().all(|c| c.is_alphabetic() || c == '-'))
         })
-        && words
-            .iter()
-            .filter(|w| stop.contains(&w.to_lowercase()))
-            .count()
-            <= 1
+        && words().filter(|w| stop.contains(&w.to_lowercase())).count() <= 1
 }
 
 /// Splits the text into paragraphs, removes boilerplate and pulls out the head fields.
@@ -690,8 +687,8 @@ pub fn structure(
         // A rule that only describes headline-shaped lines (captions, teasers) does
         // not decide a title candidate yet: in the head such a line is usually the
         // title. If another candidate becomes the title, the rule applies after all.
-        let candidate =
-            in_head && title_shaped(&text) && !menu_like(&text, stop) && !ends_terminated(&text);
+        let menu = menu_like(&text, stop);
+        let candidate = in_head && title_shaped(&text) && !menu && !ends_terminated(&text);
         let mut provisional = None;
         let hit = match matched.remove(&p.line) {
             Some(m) if !stripped => m,
@@ -727,7 +724,7 @@ pub fn structure(
         // Prose starts the body; menus and short banners above the title do not.
         candidate_seen |= candidate;
         headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
-        if !candidate && !menu_like(&text, stop) && word_count(&text) >= 8 {
+        if !candidate && !menu && word_count(&text) >= 8 {
             prose_seen += 1;
             body_started |= candidate_seen || prose_seen >= 2;
             if body_started {

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 pub struct Meta {
     pub title: String,
     pub byline: Option<String>,
+    /// Every author of the JSON-LD article objects, in order.
+    pub authors: Vec<String>,
     pub excerpt: Option<String>,
     pub site_name: Option<String>,
     pub published: Option<String>,
@@ -237,19 +239,27 @@ fn is_article_type(v: &serde_json::Value) -> bool {
     }
 }
 
+/// The page's JSON-LD scripts, parsed once for the article object and the
+/// authors (CDATA wrappers taken off; unparsable ones skipped).
+fn json_ld(dom: &Dom) -> Vec<serde_json::Value> {
+    dom.json_ld
+        .iter()
+        .filter_map(|raw| {
+            let raw = raw.trim();
+            let raw = raw
+                .strip_prefix("<![CDATA[")
+                .and_then(|r| r.strip_suffix("]]>"))
+                .unwrap_or(raw);
+            serde_json::from_str(raw.trim()).ok()
+        })
+        .collect()
+}
+
 /// The first JSON-LD object of an article type (at the top, in a list, or in
 /// an `@graph`) under a schema.org context.
-fn json_ld_article(dom: &Dom) -> Option<serde_json::Value> {
-    for raw in &dom.json_ld {
-        let raw = raw.trim();
-        let raw = raw
-            .strip_prefix("<![CDATA[")
-            .and_then(|r| r.strip_suffix("]]>"))
-            .unwrap_or(raw);
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
-            continue;
-        };
-        let items: Vec<&serde_json::Value> = match &v {
+fn json_ld_article(scripts: &[serde_json::Value]) -> Option<&serde_json::Value> {
+    for v in scripts {
+        let items: Vec<&serde_json::Value> = match v {
             serde_json::Value::Array(a) => a.iter().collect(),
             other => vec![other],
         };
@@ -264,11 +274,11 @@ fn json_ld_article(dom: &Dom) -> Option<serde_json::Value> {
                 continue;
             }
             if is_article_type(item) {
-                return Some(item.clone());
+                return Some(item);
             }
             if let Some(graph) = item.get("@graph").and_then(|g| g.as_array()) {
                 if let Some(a) = graph.iter().find(|g| is_article_type(g)) {
-                    return Some(a.clone());
+                    return Some(a);
                 }
             }
         }
@@ -294,8 +304,10 @@ pub fn read(dom: &Dom) -> Meta {
     }
     let any = |keys: &[&str]| keys.iter().find_map(|k| values.get(*k).cloned());
     let mut meta = Meta::default();
-    let ld = json_ld_article(dom);
-    if let Some(ld) = &ld {
+    let scripts = json_ld(dom);
+    meta.authors = super::json_ld_authors(&scripts);
+    let ld = json_ld_article(&scripts);
+    if let Some(ld) = ld {
         let name = string_at(ld, &["name"]).map(decode);
         let headline = string_at(ld, &["headline"]).map(decode);
         meta.title = match (name, headline) {

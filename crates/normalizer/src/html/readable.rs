@@ -306,6 +306,7 @@ fn chars(dom: &Dom, id: u32) -> u32 {
 /// computed in one pass (children before parents), kept exact through
 /// removals by [`Counts::remove`].
 struct Counts {
+    root: u32,
     chars: Vec<u32>,
     links: Vec<f32>,
 }
@@ -314,6 +315,7 @@ impl Counts {
     fn of(dom: &Dom, root: u32) -> Counts {
         let n = dom.nodes.len();
         let mut c = Counts {
+            root,
             chars: vec![0; n],
             links: vec![0.0; n],
         };
@@ -348,10 +350,14 @@ impl Counts {
     /// Takes `id` out of the tree and out of its ancestors' counts.
     fn remove(&mut self, dom: &mut Dom, id: u32) {
         let (c, l) = (self.chars[id as usize], self.links[id as usize]);
+        // Up to the counted root only: nodes above it were never counted.
         let mut a = dom.node(id).parent;
         while a != NONE {
             self.chars[a as usize] -= c;
             self.links[a as usize] -= l;
+            if a == self.root {
+                break;
+            }
             a = dom.node(a).parent;
         }
         dom.detach(id);
@@ -669,21 +675,24 @@ fn single_p_child(dom: &Dom, id: u32) -> Option<u32> {
     only
 }
 
+/// Readability's `DIV_TO_P_ELEMS`: what keeps a `<div>` from being a paragraph.
+fn is_block_element(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::Blockquote
+            | Tag::Dl
+            | Tag::Div
+            | Tag::Img
+            | Tag::Ol
+            | Tag::P
+            | Tag::Pre
+            | Tag::Table
+            | Tag::Ul
+    )
+}
+
 fn has_block_child(dom: &Dom, id: u32) -> bool {
-    dom.descendants(id).any(|d| {
-        matches!(
-            dom.tag(d),
-            Tag::Blockquote
-                | Tag::Dl
-                | Tag::Div
-                | Tag::Img
-                | Tag::Ol
-                | Tag::P
-                | Tag::Pre
-                | Tag::Table
-                | Tag::Ul
-        )
-    })
+    dom.descendants(id).any(|d| is_block_element(dom.tag(d)))
 }
 
 /// Readability's `_grabArticle` for one set of flags: returns the article's
@@ -1095,7 +1104,7 @@ fn should_remove(dom: &Dom, counts: &Counts, el: u32, flags: Flags) -> bool {
     }
     let chars = |id: u32| counts.chars[id as usize];
     let (mut p, mut img, mut li, mut input, mut embeds) = (0f32, 0f32, 0f32, 0f32, 0usize);
-    let (mut list_len, mut heading_len, mut textish_len, mut link_len) = (0u32, 0u32, 0u32, 0f32);
+    let (mut list_len, mut heading_len, mut textish_len) = (0u32, 0u32, 0u32);
     let mut node = dom.next_in(el, el, false);
     while node != NONE {
         let tag = dom.tag(node);
@@ -1118,25 +1127,13 @@ fn should_remove(dom: &Dom, counts: &Counts, el: u32, flags: Flags) -> bool {
         if tag.is_heading() {
             heading_len += chars(node);
         }
-        if matches!(
-            tag,
-            Tag::Blockquote
-                | Tag::Dl
-                | Tag::Div
-                | Tag::Img
-                | Tag::Ol
-                | Tag::P
-                | Tag::Pre
-                | Tag::Table
-                | Tag::Ul
-                | Tag::Li
-                | Tag::Td
-        ) || (tag == Tag::Phrasing && dom.node(node).name.eq_ignore_ascii_case("span"))
+        // Readability's "textish" elements: its block elements, list items,
+        // cells and spans.
+        if is_block_element(tag)
+            || matches!(tag, Tag::Li | Tag::Td)
+            || (tag == Tag::Phrasing && dom.node(node).name.eq_ignore_ascii_case("span"))
         {
             textish_len += chars(node);
-        }
-        if tag == Tag::A {
-            link_len += counts.links[node as usize];
         }
         node = dom.next_in(el, node, false);
     }
@@ -1151,7 +1148,7 @@ fn should_remove(dom: &Dom, counts: &Counts, el: u32, flags: Flags) -> bool {
     let tag = dom.tag(el);
     let is_list =
         matches!(tag, Tag::Ul | Tag::Ol) || (len > 0 && list_len as f32 / len as f32 > 0.9);
-    let link_density = if len == 0 { 0.0 } else { link_len / len as f32 };
+    let link_density = counts.density(el);
     let figure_child = dom.has_ancestor(el, |n| n.tag == Tag::Figure);
     let remove = (!figure_child && img > 1.0 && p / img < 0.5)
         || (!is_list && li - 100.0 > p)
@@ -1172,11 +1169,7 @@ fn should_remove(dom: &Dom, counts: &Counts, el: u32, flags: Flags) -> bool {
                 return remove;
             }
         }
-        let lis = dom
-            .descendants(el)
-            .filter(|&d| dom.tag(d) == Tag::Li)
-            .count();
-        return img != lis as f32;
+        return img != li;
     }
     remove
 }
