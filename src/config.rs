@@ -403,7 +403,7 @@ impl Default for JsonlSection {
         JsonlSection {
             dir: "var/out".into(),
             batch_size: 256,
-            batch_timeout_ms: 200,
+            batch_timeout_ms: 25,
             max_file_bytes: 256 * 1024 * 1024,
             max_file_age_secs: 3600,
             compression: JsonlCompression::None,

@@ -463,7 +463,14 @@ async fn finisher(
     while done_open || fail_open {
         let finished = tokio::select! {
             batch = done_rx.recv(), if done_open => match batch {
-                Ok(batch) => archive(intake, batch, counters, matches!(finish, Finish::Queued)).await,
+                Ok(mut batch) => {
+                    // Batches committed while the last one was being archived are
+                    // archived together: one set of directory fsyncs for all.
+                    while let Ok(more) = done_rx.try_recv() {
+                        batch.extend(more);
+                    }
+                    archive(intake, batch, counters, matches!(finish, Finish::Queued)).await
+                }
                 Err(_) => { done_open = false; Vec::new() }
             },
             failed = fail_rx.recv(), if fail_open => match failed {
