@@ -898,6 +898,30 @@ fn fact_row(text: &str) -> bool {
             .any(|w| w.chars().count() >= 3)
 }
 
+/// Lines that are rows of a table: two or more in a row with the same number of
+/// " | " bars, each holding a figure ("Área | 2023 | 2024" / "Deportes | 6,5 |
+/// 7,0"). Menus bar words, not figures, and are rarely two lines of one width.
+fn table_rows(paras: &[&str]) -> Vec<bool> {
+    let cells = |p: &str| {
+        let bars = p.matches(" | ").count();
+        (bars >= 1 && p.bytes().any(|b| b.is_ascii_digit())).then_some(bars)
+    };
+    let widths: Vec<Option<usize>> = paras.iter().map(|p| cells(p)).collect();
+    let mut rows = vec![false; paras.len()];
+    let mut i = 0;
+    while i < widths.len() {
+        let mut j = i + 1;
+        while widths[i].is_some() && j < widths.len() && widths[j] == widths[i] {
+            j += 1;
+        }
+        if widths[i].is_some() && j - i >= 2 {
+            rows[i..j].fill(true);
+        }
+        i = j;
+    }
+    rows
+}
+
 fn initial(f: &Features) -> Class {
     if f.link_density > 0.3 {
         return Class::Bad("links");
@@ -973,6 +997,14 @@ pub fn classify_with(
         .zip(&words)
         .map(|(p, w)| features(p, w, &cx))
         .collect();
+    // Rows of a table ("Ingresos | 8.143 M€ | 7.410 M€ | -9,0 %"): bars between
+    // figures, not menu separators.
+    for (i, row) in table_rows(paras).into_iter().enumerate() {
+        if row {
+            feats[i].separators = 0;
+            feats[i].list_item = true;
+        }
+    }
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
         let mut j = i;
@@ -1399,6 +1431,34 @@ mod tests {
             .into_iter()
             .map(|v| v.keep)
             .collect()
+    }
+
+    #[test]
+    fn table_rows_are_not_menus() {
+        let lines = [
+            "Las cifras del ejercicio",
+            "Área | 2023 | 2024",
+            "Deportes | 6,5 | 7,0",
+            "Cultura y fiestas | 9,7 | 8,3",
+            "Inicio | Noticias | Deportes",
+        ];
+        assert_eq!(table_rows(&lines), [false, true, true, true, false]);
+        // Menus: bars between words, however many lines of them.
+        assert_eq!(
+            table_rows(&["Home | News | Sport", "Impressum | AGB | Kontakt"]),
+            [false, false]
+        );
+        // One line with figures alone is no table ("Seite 1 | 2 | 3").
+        assert_eq!(table_rows(&["Seite 1 | 2 | 3", "Weiter"]), [false, false]);
+        let doc = [
+            "El ayuntamiento aprobó ayer el presupuesto del año que viene con los votos del gobierno municipal.",
+            "Área | 2023 | 2024",
+            "Deportes | 6,5 | 7,0",
+            "Cultura y fiestas | 9,7 | 8,3",
+            "La oposición votó en contra y anunció que presentará alegaciones durante el mes de marzo.",
+        ];
+        let v = classify(&doc, None, None, Some("es"));
+        assert!(v.iter().all(|v| v.keep), "{v:?}");
     }
 
     #[test]

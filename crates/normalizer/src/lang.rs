@@ -22,14 +22,28 @@ pub fn detect(text: &str) -> Option<&'static str> {
 /// thirty words its first guess is still right far more often than not, and
 /// without it the classifier has no stopword list. The rules keep the strict
 /// answer: a wrong language there would stop a rule from applying at all.
-pub fn detect_document(sample: &str) -> (Option<&'static str>, Option<&'static str>) {
+pub fn detect_document(sample: &str) -> DocLang {
     let Some(info) = whatlang::detect(sample) else {
-        return (None, None);
+        return DocLang::default();
     };
     let code = isolang::Language::from_639_3(info.lang().code()).and_then(|l| l.to_639_1());
     let strict = code.filter(|_| info.is_reliable());
-    let lenient = strict.or(code.filter(|_| sample.split_whitespace().count() >= 30));
-    (strict, lenient)
+    DocLang {
+        strict,
+        lenient: strict.or(code.filter(|_| sample.split_whitespace().count() >= 30)),
+        confidence: info.confidence(),
+    }
+}
+
+/// What [`detect_document`] found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DocLang {
+    /// The language when whatlang is confident (rules are gated by it).
+    pub strict: Option<&'static str>,
+    /// Its first guess over thirty words or more (stopwords for the classifier).
+    pub lenient: Option<&'static str>,
+    /// whatlang's confidence in its guess.
+    pub confidence: f64,
 }
 
 /// The most distinct lines of one document whose own language is detected.

@@ -50,6 +50,9 @@ pub struct Normalized {
     pub removed: Vec<Removed>,
     /// With `Layers::explain`: every line and what became of it.
     pub explained: Vec<structure::Explained>,
+    /// The language the text layers detected (ISO 639-1, confidence), handed to
+    /// the enricher so that it does not run whatlang over the same text again.
+    pub language: Option<(&'static str, f64)>,
 }
 
 impl Normalized {
@@ -280,6 +283,7 @@ fn normalize_plain(
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
         explained: s.explained,
+        language: s.language,
         ..Normalized::default()
     })])
 }
@@ -495,6 +499,7 @@ fn normalize_scraped(
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
         explained: s.explained,
+        language: s.language,
     })
 }
 
@@ -557,6 +562,7 @@ fn normalize_html(
         body: s.paragraphs.join("\n\n"),
         removed: s.removed,
         explained: s.explained,
+        language: s.language,
     })
 }
 
@@ -588,6 +594,7 @@ pub fn to_record(raw: &RawItem, n: Normalized, item: usize, items: usize) -> Rec
         categories: n.categories,
         language: None,
         language_confidence: None,
+        language_hint: n.language.map(|(l, c)| (l.to_string(), c)),
         title_language: None,
         body: n.body,
         quotes: Vec::new(),

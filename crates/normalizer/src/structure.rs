@@ -21,6 +21,9 @@ pub struct Structured {
     pub removed: Vec<Removed>,
     /// With `Layers::explain`: every paragraph and what became of it, in line order.
     pub explained: Vec<Explained>,
+    /// The document's language (ISO 639-1) and whatlang's confidence, when it
+    /// could be told reliably.
+    pub language: Option<(&'static str, f64)>,
 }
 
 /// What became of one line, for `newsflow explain`.
@@ -227,9 +230,10 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
-    // "By Jane Doe", "Von Max Muster und Erika Muster", "Par Jean Dupont, AFP".
+    // "By Jane Doe", "Von Max Muster und Erika Muster", "Par Jean Dupont, AFP",
+    // "Door Sanne Verhoef | 5 maart 2024, 14:12" (the date in group 2).
     Regex::new(
-        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?$",
+        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?(?:\s*[,|·•–—-]\s*(\d[\p{L}\d.,:/ ]{3,40}))?$",
     )
     .unwrap()
 });
@@ -534,7 +538,9 @@ pub fn structure(
     let mut out = Structured::default();
     let paras = paragraphs(text);
     let sample: String = text.chars().take(4000).collect();
-    let (doc_lang, class_lang) = crate::lang::detect_document(&sample);
+    let detected = crate::lang::detect_document(&sample);
+    let (doc_lang, class_lang) = (detected.strict, detected.lenient);
+    out.language = doc_lang.map(|l| (l, detected.confidence));
     let stop = class_lang.and_then(newsflow_record::words::stopwords);
     let mut line_langs = LineLangs::new();
     // The learned layer counts distinct stories, not documents: a story dropped
@@ -650,6 +656,19 @@ pub fn structure(
             if let Some(name) = named(&text) {
                 out.byline = Some(name.to_string());
                 byline_bare = true;
+                lifted.push((p.line, text, "byline"));
+                continue;
+            }
+        }
+        // "Von Henrik Sauerland | 12.03.2024, 18:30 Uhr": byline and date in one
+        // line, read as both before the date alone is taken from it.
+        if (in_head || after_lead) && (out.byline.is_none() || byline_bare) {
+            if let Some(c) = BYLINE.captures(&text).filter(|c| c.get(2).is_some()) {
+                out.byline = Some(c[1].trim().to_string());
+                byline_bare = false;
+                if out.published.is_none() {
+                    out.published = dateline(&c[2]);
+                }
                 lifted.push((p.line, text, "byline"));
                 continue;
             }
@@ -1028,6 +1047,27 @@ mod tests {
             s.paragraphs,
             vec!["The storm arrived on Monday. It was bad."]
         );
+    }
+
+    #[test]
+    fn byline_with_its_date_after_a_bar() {
+        let rules =
+            RuleSet::from_packs(&[("n.toml".into(), "[pack]\nlanguages=['nl']\n".into())]).unwrap();
+        let s = structure(
+            "Nieuwe fietsbrug over het kanaal gaat in mei open\n\
+             Door Sanne Verhoef | 5 maart 2024, 14:12\n\
+             De gemeente heeft de bouw van de brug bij de Molenweg eerder afgerond dan gepland.\n",
+            &rules,
+            Layers {
+                classifier: false,
+                explain: false,
+                ..Layers::default()
+            },
+            None,
+        );
+        assert_eq!(s.byline.as_deref(), Some("Sanne Verhoef"));
+        assert_eq!(s.published.as_deref(), Some("2024-03-05"));
+        assert_eq!(s.paragraphs.len(), 1);
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub struct Record {
     /// ISO 639-1 code, or null when the body is too short or ambiguous to tell.
     pub language: Option<String>,
     pub language_confidence: Option<f64>,
+    /// The normalizer's reading of the document's language (code, confidence),
+    /// for the enricher; not part of the output.
+    #[serde(skip)]
+    pub language_hint: Option<(String, f64)>,
     /// Language of the title when it differs from the body's (a German article
     /// under an English headline); null when they agree or the title is too short.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -493,6 +497,7 @@ mod tests {
             categories: Vec::new(),
             language: None,
             language_confidence: None,
+            language_hint: None,
             title_language: None,
             body: "x".into(),
             quotes: Vec::new(),
