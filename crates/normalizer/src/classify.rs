@@ -814,19 +814,23 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let (title_words, stop, lang) = (&cx.title_words, cx.stop, cx.lang);
     let n = words.len().max(1) as f32;
     let tokens: Vec<&str> = text.split_whitespace().collect();
+    // Case-blind without a lowercase copy of every token.
+    let starts = |t: &str, p: &str| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    let ends = |t: &str, p: &str| {
+        t.len()
+            .checked_sub(p.len())
+            .and_then(|i| t.get(i..))
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+    };
     let links = tokens
         .iter()
         .filter(|t| {
-            let t = t.to_ascii_lowercase();
-            t.starts_with("http")
-                || t.starts_with("www.")
+            starts(t, "http")
+                || starts(t, "www.")
                 || t.starts_with('@')
                 || t.starts_with('#')
                 || (t.contains('@') && t.contains('.'))
-                || t.ends_with(".com")
-                || t.ends_with(".de")
-                || t.ends_with(".fr")
-                || t.ends_with(".org")
+                || [".com", ".de", ".fr", ".org"].iter().any(|d| ends(t, d))
         })
         .count();
     let row = fact_row(text);

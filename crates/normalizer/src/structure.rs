@@ -361,6 +361,9 @@ fn dateline(text: &str) -> Option<String> {
     parse_date(&spaced)
 }
 
+/// Most words of a line [`date_only`] considers.
+const DATE_LINE_MAX_WORDS: usize = 16;
+
 /// A line that is a date and little else: a time, a weekday, a place, "Stand:",
 /// "Publié le" ("Barcelona - Martes, 15 de febrero de 2022, 07:00"). Not a sentence.
 fn date_only(text: &str) -> bool {
@@ -370,7 +373,11 @@ fn date_only(text: &str) -> bool {
         )
         .unwrap()
     });
-    if text.trim_end().ends_with(['!', '?']) {
+    // The longest date lines ("Barcelona - Martes, 15 de febrero de 2022, 07:00
+    // CET") run to a dozen words; prose paragraphs are not worth the regex.
+    if text.trim_end().ends_with(['!', '?'])
+        || text.split_whitespace().nth(DATE_LINE_MAX_WORDS).is_some()
+    {
         return false;
     }
     let rest = DATE_PARTS.replace_all(text, " ");
