@@ -584,6 +584,21 @@ fn label_value(text: &str) -> bool {
     label_split(text).is_some_and(|(label, value)| label <= 3 && (1..=4).contains(&value))
 }
 
+/// A label and a list of names after it, however long: a cast ("Interpretação:
+/// Sofia Arruda, Joana Vilar, Manuel Teixeira"), a line-up ("TV Lindenau: Albers,
+/// Pohl – Steiger (8), Meinhardt (6) …"). Each part is a few words, none a sentence.
+fn label_list(text: &str) -> bool {
+    let Some((label, value)) = text.split_once(": ") else {
+        return false;
+    };
+    let parts: Vec<&str> = value.split(", ").collect();
+    label.split_whitespace().count() <= 3
+        && parts.len() >= 3
+        && parts.iter().all(|p| {
+            (1..=4).contains(&p.split_whitespace().count()) && !p.contains(['.', '!', '?', ';'])
+        })
+}
+
 /// The words before and after the first ": ", unless what follows is a question
 /// (a teaser's shape).
 fn label_split(text: &str) -> Option<(usize, usize)> {
@@ -865,6 +880,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
         // teaser's shape too.
         list_item: is_bullet
             || row
+            || label_list(text)
             || (words.len() <= LIST_ITEM_MAX_WORDS
                 && (text.chars().any(|c| c.is_ascii_digit())
                     || text.contains('(')
@@ -1435,6 +1451,21 @@ mod tests {
             .into_iter()
             .map(|v| v.keep)
             .collect()
+    }
+
+    #[test]
+    fn labelled_lists_of_names_are_list_items() {
+        assert!(label_list(
+            "Interpretação: Sofia Arruda, Joana Vilar, Manuel Teixeira"
+        ));
+        assert!(label_list(
+            "TV Lindenau: Albers, Pohl – Steiger (8), Meinhardt (6), Rosić (5/2), Franke (4)"
+        ));
+        // A sentence after a colon is no list.
+        assert!(!label_list(
+            "Driving the news: the council voted, the mayor resigned, and nobody knows why. Again."
+        ));
+        assert!(!label_list("Faktencheck: Wie gut wirkt die Impfung?"));
     }
 
     #[test]
