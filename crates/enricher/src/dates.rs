@@ -120,13 +120,21 @@ pub fn mentions(body: &str, published: Option<&str>) -> Vec<DateMention> {
         }
     }
     spans.sort_by_key(|(s, _, _)| *s);
+    // Character offsets, counted on from the previous mention (spans do not
+    // overlap): counting from the start of the body for each was quadratic.
+    let (mut byte, mut chars) = (0, 0);
+    let mut chars_to = |at: usize| {
+        chars += body[byte..at].chars().count();
+        byte = at;
+        chars
+    };
     spans
         .into_iter()
         .map(|(s, e, d)| DateMention {
             text: body[s..e].to_string(),
             date: format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day()),
-            start: body[..s].chars().count(),
-            end: body[..e].chars().count(),
+            start: chars_to(s),
+            end: chars_to(e),
         })
         .collect()
 }

@@ -67,6 +67,12 @@ pub struct Gazetteer {
     /// One-word names written in lower case ("dpa"): looked up although the
     /// text does not capitalise them.
     lower_names: rapidhash::RapidHashSet<String>,
+    /// By first byte, the lengths (a bit each, 63 for longer) of `lower_names`:
+    /// most lower-case words of a text are ruled out without hashing them.
+    lower_name_lengths: Vec<u64>,
+    /// The first words ("bank of") of the keys of several words: a name is
+    /// grown a word at a time only while it can still become one.
+    prefixes: rapidhash::RapidHashSet<String>,
     given: rapidhash::RapidHashSet<String>,
 }
 
@@ -178,7 +184,7 @@ impl Gazetteer {
         for line in given.lines() {
             let name = line.trim();
             if !name.is_empty() && !name.starts_with('#') {
-                g.given.insert(fold(name));
+                g.given.insert(fold(name).to_string());
             }
         }
         // Among same-named entries the bigger place comes first (Paris, France
@@ -213,6 +219,14 @@ impl Gazetteer {
             }
             if !name.contains(' ') && name.chars().next().is_some_and(char::is_lowercase) {
                 self.lower_names.insert(name.to_string());
+                self.lower_name_lengths.resize(256, 0);
+                self.lower_name_lengths[usize::from(name.as_bytes()[0])] |= 1 << name.len().min(63);
+            }
+            let mut at = 0;
+            while let Some(space) = key[at..].find(' ') {
+                at += space;
+                self.prefixes.insert(key[..at].to_string());
+                at += 1;
             }
             self.by_name.entry(key).or_default().push(id);
         }
@@ -222,9 +236,14 @@ impl Gazetteer {
     /// Whether `word` is a given name; a hyphenated one ("Kai-Uwe",
     /// "Jean-Noël") is when its first part is.
     pub fn is_given_name(&self, word: &str) -> bool {
-        let f = fold_cow(word);
-        self.given.contains(f.as_ref())
-            || f.split_once('-')
+        self.is_given_folded(&fold_cow(word))
+    }
+
+    /// `is_given_name` of a word already folded by `fold_cow`.
+    fn is_given_folded(&self, folded: &str) -> bool {
+        self.given.contains(folded)
+            || folded
+                .split_once('-')
                 .is_some_and(|(first, rest)| !rest.is_empty() && self.given.contains(first))
     }
 
@@ -235,11 +254,6 @@ impl Gazetteer {
 
     pub fn is_empty(&self) -> bool {
         self.known.is_empty()
-    }
-
-    /// The entry a span of tokens names, if any.
-    fn lookup(&self, toks: &[Token], text: &str) -> Option<u32> {
-        self.get(&key_from(toks.iter().map(|t| t.word(text))), toks, text)
     }
 
     /// The entry of `key`, the lookup key of `toks`; a capitals-only name
@@ -258,7 +272,13 @@ impl Gazetteer {
 
     /// Whether the gazetteer writes `word` in lower case as a name ("dpa").
     fn is_lower_name(&self, word: &str) -> bool {
-        self.lower_names.contains(word)
+        let Some(&first) = word.as_bytes().first() else {
+            return false;
+        };
+        self.lower_name_lengths
+            .get(usize::from(first))
+            .is_some_and(|lengths| lengths >> word.len().min(63) & 1 == 1)
+            && self.lower_names.contains(word)
     }
 }
 
@@ -291,12 +311,55 @@ fn stem(w: &str) -> &str {
     w
 }
 
-/// `fold` without an allocation for a word already in lower case.
-fn fold_cow(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(|c| c.is_uppercase() || c == '’') {
-        std::borrow::Cow::Owned(fold(s))
+/// `fold` that leaves a word without a capital or ’ as it is (it does not
+/// lower-case the rare title-case letters, "ǅ", as `fold` does).
+fn fold_cow(s: &str) -> Folded<'_> {
+    let changes = if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_uppercase())
     } else {
-        std::borrow::Cow::Borrowed(s)
+        s.chars().any(|c| c.is_uppercase() || c == '’')
+    };
+    if changes {
+        fold(s)
+    } else {
+        Folded::Same(s)
+    }
+}
+
+/// A word folded by `fold` or `fold_cow`: borrowed when folding changed
+/// nothing, on the stack when short. A String for every fold of every
+/// capitalised word was the tagger's largest cost.
+enum Folded<'a> {
+    Same(&'a str),
+    Short { buf: [u8; SHORT], len: usize },
+    Long(String),
+}
+
+/// Longest folded word kept on the stack, in bytes.
+const SHORT: usize = 40;
+
+impl std::ops::Deref for Folded<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Folded::Same(s) => s,
+            Folded::Short { buf, len } => {
+                std::str::from_utf8(&buf[..*len]).expect("whole characters were written")
+            }
+            Folded::Long(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Folded<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl AsRef<str> for Folded<'_> {
+    fn as_ref(&self) -> &str {
+        self
     }
 }
 
@@ -307,6 +370,7 @@ static TITLE_SET: WordSet = LazyLock::new(|| TITLES.iter().copied().collect());
 static TITLE_PART_SET: WordSet = LazyLock::new(|| TITLE_PARTS.iter().copied().collect());
 static ORG_HEAD_SET: WordSet = LazyLock::new(|| ORG_HEADS.iter().copied().collect());
 static NEVER_SET: WordSet = LazyLock::new(|| NEVER.iter().copied().collect());
+static GEO_HEAD_SET: WordSet = LazyLock::new(|| GEO_HEADS.iter().copied().collect());
 
 /// `folded` (a word in lower case) is never a name by itself.
 fn never_name(folded: &str) -> bool {
@@ -314,10 +378,77 @@ fn never_name(folded: &str) -> bool {
 }
 static CONNECTOR_SET: WordSet = LazyLock::new(|| CONNECTORS.iter().copied().collect());
 
-fn fold(s: &str) -> String {
-    s.chars()
+/// `s` in lower case, with ’ written as '.
+fn fold(s: &str) -> Folded<'_> {
+    if s.is_ascii() {
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Folded::Same(s);
+        }
+        if s.len() <= SHORT {
+            let mut buf = [0u8; SHORT];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            buf[..s.len()].make_ascii_lowercase();
+            return Folded::Short { buf, len: s.len() };
+        }
+        return Folded::Long(s.to_ascii_lowercase());
+    }
+    let folded = s
+        .chars()
         .map(|c| if c == '’' { '\'' } else { c })
-        .flat_map(char::to_lowercase)
+        .flat_map(char::to_lowercase);
+    let mut buf = [0u8; SHORT];
+    let mut len = 0;
+    for c in folded.clone() {
+        if len + c.len_utf8() > SHORT {
+            return Folded::Long(folded.collect());
+        }
+        len += c.encode_utf8(&mut buf[len..]).len();
+    }
+    Folded::Short { buf, len }
+}
+
+/// `fold` of a token's `word`, from its `fold_cow` form `folded` where the two
+/// agree (an ASCII word: they differ only on a few non-ASCII letters).
+fn fold_token<'a>(word: &'a str, folded: &'a str) -> Folded<'a> {
+    if word.is_ascii() {
+        Folded::Same(folded)
+    } else {
+        fold(word)
+    }
+}
+
+/// Every token's word folded by `fold_cow`, worked out once: the tagger asks
+/// of a word again and again whether it is a title, a given name, a head
+/// word, and folding it each time was much of its cost. Changed words are
+/// kept in `arena`.
+fn fold_tokens<'a>(text: &'a str, toks: &[Token], arena: &'a mut String) -> Vec<&'a str> {
+    let ranges: Vec<Option<(usize, usize)>> = toks
+        .iter()
+        .map(|t| {
+            if !t.maybe_folds {
+                return None;
+            }
+            let w = t.word(text);
+            let start = arena.len();
+            if w.is_ascii() {
+                // It holds a capital (ASCII has no ’): `fold` lower-cases it.
+                arena.push_str(w);
+                arena[start..].make_ascii_lowercase();
+                return Some((start, arena.len()));
+            }
+            match fold_cow(w) {
+                Folded::Same(_) => None,
+                f => {
+                    arena.push_str(&f);
+                    Some((start, arena.len()))
+                }
+            }
+        })
+        .collect();
+    let arena: &'a str = arena;
+    toks.iter()
+        .zip(ranges)
+        .map(|(t, r)| r.map_or(t.word(text), |(a, b)| &arena[a..b]))
         .collect()
 }
 
@@ -337,6 +468,9 @@ struct Token {
     /// the next token.
     joined_next: bool,
     sentence_start: bool,
+    /// The word may hold a capital or a ’ (`fold_cow` may change it); false
+    /// for most words, which are then not looked at again.
+    maybe_folds: bool,
 }
 
 impl Token {
@@ -345,22 +479,34 @@ impl Token {
     }
 }
 
+/// The character at byte `at` of `text`, if any (an ASCII byte is read as it
+/// is, without decoding).
+fn char_at(text: &str, at: usize) -> Option<char> {
+    match *text.as_bytes().get(at)? {
+        b if b.is_ascii() => Some(char::from(b)),
+        _ => text[at..].chars().next(),
+    }
+}
+
 fn tokens(text: &str) -> Vec<Token> {
     let b = text.as_bytes();
-    let mut out: Vec<Token> = Vec::new();
+    let mut out: Vec<Token> = Vec::with_capacity(text.len() / 6);
     let mut i = 0;
     // Start of text is a sentence start.
     let mut sentence_start = true;
     while i < text.len() {
-        let c = text[i..].chars().next().unwrap_or(' ');
+        if b[i] == b' ' {
+            // (The commonest byte, which changes nothing.)
+            i += 1;
+            continue;
+        }
+        let c = char_at(text, i).unwrap_or(' ');
         if !c.is_alphanumeric() {
-            if matches!(c, '.' | '!' | '?' | ':' | ';' | '•') {
+            let paragraph_break = c == '\n' && b.get(i + 1) == Some(&b'\n');
+            if matches!(c, '.' | '!' | '?' | ':' | ';' | '•') || paragraph_break {
                 sentence_start = true;
             }
-            if c == '\n' && text[i + 1..].starts_with('\n') {
-                sentence_start = true;
-            }
-            if !c.is_whitespace() || c == '\n' && text[i + 1..].starts_with('\n') {
+            if !c.is_whitespace() || paragraph_break {
                 if let Some(last) = out.last_mut() {
                     last.joined_next = false;
                 }
@@ -371,14 +517,21 @@ fn tokens(text: &str) -> Vec<Token> {
         let start = i;
         let mut end = i;
         let mut j = i;
+        let mut maybe_folds = false;
         // Initials with dots ("U.S.", "U.N.") are one token.
-        while let Some(ch) = text[j..].chars().next() {
+        while let Some(ch) = char_at(text, j) {
             if ch.is_alphanumeric() {
+                maybe_folds |= ch.is_uppercase();
                 j += ch.len_utf8();
+                // (The ASCII letters and digits that follow, byte by byte.)
+                while b.get(j).is_some_and(u8::is_ascii_alphanumeric) {
+                    maybe_folds |= b[j].is_ascii_uppercase();
+                    j += 1;
+                }
                 end = j;
                 continue;
             }
-            let next = text[j + ch.len_utf8()..].chars().next();
+            let next = char_at(text, j + ch.len_utf8());
             let inner = matches!(ch, '-' | '\'' | '’') && next.is_some_and(char::is_alphabetic);
             let initial_dot = ch == '.'
                 && text[start..j].chars().count() % 2 == 1
@@ -394,6 +547,7 @@ fn tokens(text: &str) -> Vec<Token> {
                     .last()
                     .is_some_and(char::is_uppercase);
             if inner || initial_dot {
+                maybe_folds |= ch == '’';
                 j += ch.len_utf8();
                 if initial_dot {
                     end = j;
@@ -404,21 +558,24 @@ fn tokens(text: &str) -> Vec<Token> {
         }
         // "U.S": the loop stops before the last dot of an initialism.
         let mut word_end = end;
-        if text[start..end].contains('.') && b.get(end) == Some(&b'.') {
+        if b.get(end) == Some(&b'.') && text[start..end].contains('.') {
             word_end = end + 1;
             end = word_end;
         }
         // French elision: "l’Ukraine", "d’Orsay", "qu’Emmanuel" name Ukraine,
         // Orsay, Emmanuel.
         let mut start = start;
-        for prefix in [
-            "l'", "l’", "d'", "d’", "L'", "L’", "D'", "D’", "qu'", "qu’", "Qu'", "Qu’",
-        ] {
-            if let Some(rest) = text[start..word_end].strip_prefix(prefix) {
-                if rest.chars().next().is_some_and(char::is_uppercase) {
-                    start += prefix.len();
+        // (Only a word starting with one of their letters can have one.)
+        if matches!(b[start], b'l' | b'd' | b'q' | b'L' | b'D' | b'Q') {
+            for prefix in [
+                "l'", "l’", "d'", "d’", "L'", "L’", "D'", "D’", "qu'", "qu’", "Qu'", "Qu’",
+            ] {
+                if let Some(rest) = text[start..word_end].strip_prefix(prefix) {
+                    if rest.chars().next().is_some_and(char::is_uppercase) {
+                        start += prefix.len();
+                    }
+                    break;
                 }
-                break;
             }
         }
         let w = &text[start..word_end];
@@ -436,6 +593,7 @@ fn tokens(text: &str) -> Vec<Token> {
             possessive,
             joined_next: true,
             sentence_start,
+            maybe_folds,
         });
         sentence_start = false;
         i = end.max(start + c.len_utf8());
@@ -970,8 +1128,10 @@ const NEVER: &[&str] = &[
     "mp", "mep", "mps", "meps", "no", "nr",
 ];
 
-fn is_title(w: &str) -> bool {
-    TITLE_SET.contains(fold_cow(w.trim_end_matches('.')).as_ref())
+/// Whether a word (folded by `fold_cow`, as all the word tests below take it)
+/// is a title.
+fn is_title(folded: &str) -> bool {
+    TITLE_SET.contains(folded.trim_end_matches('.'))
 }
 
 /// Words inside titles that announce nobody by themselves ("Deputy Foreign
@@ -997,15 +1157,14 @@ const TITLE_PARTS: &[&str] = &[
     "qc",
 ];
 
-fn is_title_part(w: &str) -> bool {
-    let f = fold_cow(w.trim_end_matches('.'));
-    TITLE_SET.contains(f.as_ref()) || TITLE_PART_SET.contains(f.as_ref())
+fn is_title_part(folded: &str) -> bool {
+    let f = folded.trim_end_matches('.');
+    TITLE_SET.contains(f) || TITLE_PART_SET.contains(f)
 }
 
-fn org_head(w: &str) -> bool {
-    let f = fold_cow(w);
-    ORG_HEAD_SET.contains(f.as_ref())
-        || (f.chars().count() > 8 && ORG_SUFFIXES.iter().any(|s| f.ends_with(s)))
+fn org_head(folded: &str) -> bool {
+    ORG_HEAD_SET.contains(folded)
+        || (folded.chars().count() > 8 && ORG_SUFFIXES.iter().any(|s| folded.ends_with(s)))
 }
 
 /// What a span of tokens was found to be.
@@ -1159,16 +1318,22 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     }
     let text = &body[..cut];
     let toks = tokens(text);
+    let mut arena = String::new();
+    let folded = fold_tokens(text, &toks, &mut arena);
+    let folded = folded.as_slice();
     let stop = lang.and_then(newsflow_record::words::stopwords);
     // Words the article writes in lower case somewhere are common words.
-    let lower: rapidhash::RapidHashSet<&str> = toks
-        .iter()
-        .map(|t| t.word(text))
-        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
-        .collect();
-    let common = |w: &str| {
-        let f = fold_cow(w);
-        let f = f.as_ref();
+    // (Sized for every token: growing it was a tenth of the tagger's time.)
+    let mut lower: rapidhash::RapidHashSet<&str> =
+        rapidhash::RapidHashSet::with_capacity_and_hasher(toks.len(), Default::default());
+    lower.extend(
+        toks.iter()
+            .map(|t| t.word(text))
+            .filter(|w| w.chars().next().is_some_and(char::is_lowercase)),
+    );
+    // Whether token `k`'s word is a common word.
+    let common = |k: usize| {
+        let (w, f) = (toks[k].word(text), folded[k]);
         never_name(f)
             || stop.is_some_and(|s| s.contains(f))
             || lower.contains(f)
@@ -1181,7 +1346,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
     let mut i = 0;
     while i < toks.len() {
         let w = toks[i].word(text);
-        if let Some(end) = lower_case_institution(text, &toks, i) {
+        if let Some(end) = lower_case_institution(text, &toks, folded, i) {
             spans.push(Span {
                 from: i,
                 to: end,
@@ -1213,16 +1378,18 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
             j += 1;
         }
         let run_end = last_cap + 1;
-        i = tag_run(text, &toks, i, run_end, gaz, &common, &mut spans).max(run_end);
+        i = tag_run(text, &toks, folded, i, run_end, gaz, &common, &mut spans).max(run_end);
     }
 
     // Evidence outside the run: a title before, a speech verb after.
+    // `fold` of token `k`'s word.
+    let fold_at = |k: usize| fold_token(toks[k].word(text), folded[k]);
     for s in &mut spans {
         if s.tag != Tag::Unknown {
             continue;
         }
         let prev = s.from.checked_sub(1).map(|p| toks[p]);
-        if prev.is_some_and(|p| p.joined_next && is_title(p.word(text))) {
+        if prev.is_some_and(|p| p.joined_next && is_title(folded[s.from - 1])) {
             s.after_title = true;
         }
         let next = toks.get(s.to);
@@ -1230,12 +1397,13 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         // sentence's first word needs more than the verb.
         let speech_after = toks[s.to - 1].joined_next
             && !(s.to - s.from == 1 && toks[s.from].sentence_start)
-            && next.is_some_and(|n| SPEECH.contains(&fold(n.word(text)).as_str()));
+            && next.is_some()
+            && SPEECH.contains(&&*fold_at(s.to));
         let locative = prev
-            .is_some_and(|p| p.joined_next && LOCATIVE.contains(&fold(p.word(text)).as_str()))
+            .is_some_and(|p| p.joined_next && LOCATIVE.contains(&&*fold_at(s.from - 1)))
             && !toks[s.to - 1].possessive
             && !(s.to - s.from == 1 && german_plural(toks[s.from].word(text)));
-        let geo = (s.from..s.to).any(|k| GEO_HEADS.contains(&fold(toks[k].word(text)).as_str()));
+        let geo = (s.from..s.to).any(|k| GEO_HEAD_SET.contains(&*fold_at(k)));
         // "Celeste Saulo, secretary-general of …", "Jan Körting, 41, …".
         // ", the Commission's executive vice-president", ", 54,", and
         // "chief executive, Maeve Costigan,": a role beside the name.
@@ -1245,13 +1413,12 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
                 let w = n.word(text);
                 gap.trim() == ","
                     && (w.chars().all(|c| c.is_ascii_digit()) && w.len() <= 3
-                        || toks[s.to..]
-                            .iter()
+                        || (s.to..toks.len())
                             .take(4)
-                            .take_while(|t| !t.word(text).is_empty())
-                            .any(|t| is_title_part(t.word(text))))
+                            .take_while(|&k| !toks[k].word(text).is_empty())
+                            .any(|k| is_title_part(folded[k])))
             }) || prev.is_some_and(|p| {
-                text[p.end..toks[s.from].start].trim() == "," && is_title_part(p.word(text))
+                text[p.end..toks[s.from].start].trim() == "," && is_title_part(folded[s.from - 1])
             }));
         let single_acronym = s.to - s.from == 1 && is_acronym(toks[s.from].word(text));
         if (s.after_title || speech_after || apposition) && !single_acronym {
@@ -1288,9 +1455,9 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         }
     }
 
-    let surface = |s: &Span| -> String { text[toks[s.from].start..toks[s.to - 1].end].to_string() };
-    let surname_key =
-        |name: &str| -> String { fold(name.split_whitespace().last().unwrap_or(name)) };
+    // (Slices of the text: a String per span and use was a tenth of the time.)
+    let surface = |s: &Span| -> &str { &text[toks[s.from].start..toks[s.to - 1].end] };
+    let surname_key = |name| fold(last_word(name));
 
     // People: full names first, then surnames that repeat one of them.
     let mut people: Vec<Person> = Vec::new();
@@ -1298,7 +1465,7 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         let name = surface(s);
         let n_words = s.to - s.from;
         if n_words >= 2 {
-            add_person(&mut people, &name, n_words);
+            add_person(&mut people, name, n_words);
         }
     }
     for s in spans
@@ -1306,18 +1473,18 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         .filter(|s| matches!(s.tag, Tag::Person | Tag::Unknown) && s.to - s.from == 1)
     {
         let name = surface(s);
-        let key = surname_key(&name);
+        let key = surname_key(name);
         if let Some(p) = people
             .iter_mut()
-            .filter(|p| p.surname == key)
+            .filter(|p| p.surname == *key)
             .max_by_key(|p| p.mentions)
         {
             p.mentions += 1;
-            if !p.forms.contains(&name) {
-                p.forms.push(name);
+            if !p.forms.iter().any(|f| f == name) {
+                p.forms.push(name.to_string());
             }
         } else if s.tag == Tag::Person {
-            add_person(&mut people, &name, 1);
+            add_person(&mut people, name, 1);
         }
     }
     // Two-word unknown runs that repeat a known surname are that person
@@ -1326,9 +1493,8 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
         .iter()
         .filter(|s| s.tag == Tag::Unknown && s.to - s.from >= 2)
     {
-        let name = surface(s);
-        let key = surname_key(&name);
-        if let Some(p) = people.iter_mut().find(|p| p.surname == key) {
+        let key = surname_key(surface(s));
+        if let Some(p) = people.iter_mut().find(|p| p.surname == *key) {
             p.mentions += 1;
         }
     }
@@ -1347,20 +1513,20 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
                 let kind = Some(k.kind.clone()).filter(|k| !k.is_empty());
                 // A genitive ("Bayerns") is recorded in its base form.
                 let form = if genitive {
-                    form[..form.len() - 1].to_string()
+                    &form[..form.len() - 1]
                 } else {
                     form
                 };
-                bump(list, &k.name, &form, kind, k.country.clone());
+                bump(list, &k.name, form, kind, k.country.clone());
             }
-            Tag::Org => bump(&mut orgs, &form, &form, None, None),
-            Tag::Place => bump(&mut places, &form, &form, None, None),
+            Tag::Org => bump(&mut orgs, form, form, None, None),
+            Tag::Place => bump(&mut places, form, form, None, None),
             _ => {}
         }
     }
     // "Organization for Security and Co-operation in Europe (OSCE)": the acronym
     // in brackets is the same organization.
-    merge_bracketed_acronyms(text, &toks, &spans, &mut orgs, &surface);
+    merge_bracketed_acronyms(text, &toks, &spans, &mut orgs);
 
     let canonical: Vec<String> = people.iter().map(Person::canonical).collect();
     let mut mentions: Vec<Mention> = Vec::new();
@@ -1378,25 +1544,25 @@ pub fn analyze(body: &str, lang: Option<&str>, gaz: &Gazetteer) -> (Entities, Ve
             }
             Tag::Org => orgs
                 .iter()
-                .find(|o| o.forms.contains(&form))
+                .find(|o| o.forms.iter().any(|f| f == form))
                 .map(|o| (MentionOf::Organization, o.name.clone())),
-            Tag::Place => Some((MentionOf::Place, form.clone())),
-            Tag::Person | Tag::Unknown => {
-                let key = surname_key(&form);
-                people
-                    .iter()
-                    .position(|p| p.forms.contains(&form))
-                    .or_else(|| {
-                        (s.to - s.from >= 2)
-                            .then(|| people.iter().position(|p| p.surname == key))
-                            .flatten()
-                    })
-                    .map(|p| (MentionOf::Person, canonical[p].clone()))
-            }
+            Tag::Place => Some((MentionOf::Place, form.to_string())),
+            Tag::Person | Tag::Unknown => people
+                .iter()
+                .position(|p| p.forms.iter().any(|f| f == form))
+                .or_else(|| {
+                    (s.to - s.from >= 2)
+                        .then(|| {
+                            let key = surname_key(form);
+                            people.iter().position(|p| p.surname == *key)
+                        })
+                        .flatten()
+                })
+                .map(|p| (MentionOf::Person, canonical[p].clone())),
         };
         if let Some((of, name)) = found {
             let role = (of == MentionOf::Person)
-                .then(|| role_before(text, &toks, s.from))
+                .then(|| role_before(text, &toks, folded, s.from))
                 .flatten();
             mentions.push(Mention {
                 start,
@@ -1479,14 +1645,14 @@ pub fn canonical_speakers(quotes: &mut [newsflow_record::Quote], ents: &mut Enti
 
 /// The title words right before token `at` ("Secretary of State", "foreign
 /// minister", "Bundesfinanzminister"), lower case, ending in a title.
-fn role_before(text: &str, toks: &[Token], at: usize) -> Option<String> {
+fn role_before(text: &str, toks: &[Token], folded: &[&str], at: usize) -> Option<String> {
     let mut from = at;
     while from > 0 && at - from < 4 && toks[from - 1].joined_next {
         let w = toks[from - 1].word(text);
-        let f = fold(w);
-        if is_title_part(w)
-            || CONNECTOR_SET.contains(f.as_str())
-            || (capitalised(w) && !ARTICLES.contains(&f.as_str()))
+        let f = fold_token(w, folded[from - 1]);
+        if is_title_part(folded[from - 1])
+            || CONNECTOR_SET.contains(&*f)
+            || (capitalised(w) && !ARTICLES.contains(&&*f))
         {
             from -= 1;
         } else {
@@ -1494,19 +1660,22 @@ fn role_before(text: &str, toks: &[Token], at: usize) -> Option<String> {
         }
     }
     // Starts at a title: "of State" alone is no role.
-    while from < at && !is_title_part(toks[from].word(text)) {
+    while from < at && !is_title_part(folded[from]) {
         from += 1;
     }
     let mut to = at;
-    while to > from && !is_title(toks[to - 1].word(text)) {
+    while to > from && !is_title(folded[to - 1]) {
         to -= 1;
     }
     (from < to).then(|| {
-        toks[from..to]
-            .iter()
-            .map(|t| fold(t.word(text)))
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut role = String::new();
+        for k in from..to {
+            if !role.is_empty() {
+                role.push(' ');
+            }
+            role.push_str(&fold_token(toks[k].word(text), folded[k]));
+        }
+        role
     })
 }
 
@@ -1533,13 +1702,8 @@ fn bump(
     }
 }
 
-fn merge_bracketed_acronyms(
-    text: &str,
-    toks: &[Token],
-    spans: &[Span],
-    orgs: &mut Vec<Entity>,
-    surface: &dyn Fn(&Span) -> String,
-) {
+fn merge_bracketed_acronyms(text: &str, toks: &[Token], spans: &[Span], orgs: &mut Vec<Entity>) {
+    let surface = |s: &Span| &text[toks[s.from].start..toks[s.to - 1].end];
     for w in spans.windows(2) {
         let (long, short) = (&w[0], &w[1]);
         if short.to - short.from != 1 || long.to - long.from < 2 {
@@ -1551,8 +1715,8 @@ fn merge_bracketed_acronyms(
         }
         let (lf, sf) = (surface(long), surface(short));
         let (Some(li), Some(si)) = (
-            orgs.iter().position(|e| e.forms.contains(&lf)),
-            orgs.iter().position(|e| e.forms.contains(&sf)),
+            orgs.iter().position(|e| e.forms.iter().any(|f| f == lf)),
+            orgs.iter().position(|e| e.forms.iter().any(|f| f == sf)),
         ) else {
             continue;
         };
@@ -1616,8 +1780,13 @@ fn same_given(a: &str, b: &str) -> bool {
     prev[cb.len()] <= 2
 }
 
+/// The last word of a name (the name itself if it has none).
+fn last_word(name: &str) -> &str {
+    name.split_whitespace().last().unwrap_or(name)
+}
+
 fn add_person(people: &mut Vec<Person>, name: &str, n_words: usize) {
-    let surname = fold(name.split_whitespace().last().unwrap_or(name));
+    let surname = fold(last_word(name)).to_string();
     let given = name.split_whitespace().next().unwrap_or("");
     let found = people.iter_mut().find(|p| {
         p.surname == surname
@@ -1658,6 +1827,7 @@ fn add_person(people: &mut Vec<Person>, name: &str, n_words: usize) {
 fn longest_known(
     text: &str,
     toks: &[Token],
+    folded: &[&str],
     i: usize,
     to: usize,
     gaz: &Gazetteer,
@@ -1666,21 +1836,30 @@ fn longest_known(
     if CONNECTOR_SET.contains(word(i)) {
         return None;
     }
-    let mut best = gaz.lookup(&toks[i..i + 1], text).map(|id| (1, id));
-    // Keys of two words and more, grown a word at a time.
-    let mut key = String::from(stem(&fold_cow(word(i))));
+    // (The key of one word is the word folded, without a stem.)
+    let first = folded[i];
+    let mut best = gaz.get(first, &toks[i..i + 1], text).map(|id| (1, id));
+    // Keys of two words and more, grown a word at a time while some name of the
+    // gazetteer starts with them (most words start none).
+    if !gaz.prefixes.contains(stem(first)) {
+        return best;
+    }
+    let mut key = String::from(stem(first));
     let mut len = 1;
     while len < MAX_NAME_TOKENS
         && i + len < toks.len()
         && toks[i + len - 1].joined_next
         && !toks[i + len - 1].possessive
     {
+        if len > 1 && !gaz.prefixes.contains(key.as_str()) {
+            break;
+        }
         let next = word(i + len);
         if i + len >= to && capitalised(next) {
             break;
         }
         key.push(' ');
-        key.push_str(stem(&fold_cow(next)));
+        key.push_str(stem(folded[i + len]));
         len += 1;
         if CONNECTOR_SET.contains(next) {
             continue;
@@ -1694,11 +1873,11 @@ fn longest_known(
 
 /// Extends an organization's name ending at `end` over its complements ("of
 /// Defence", "de la Culture", "de Talavera de la Reina"), within `to`.
-fn org_complement(text: &str, toks: &[Token], mut end: usize, to: usize) -> usize {
+fn org_complement(text: &str, toks: &[Token], folded: &[&str], mut end: usize, to: usize) -> usize {
     let word = |k: usize| toks[k].word(text);
     while end < to && ORG_COMPLEMENT.contains(&word(end)) {
         let mut k = end + 1;
-        while k < to && ARTICLES.contains(&fold_cow(word(k)).as_ref()) {
+        while k < to && ARTICLES.contains(&folded[k]) {
             k += 1;
         }
         if k >= to || !capitalised(word(k)) {
@@ -1716,7 +1895,7 @@ fn org_complement(text: &str, toks: &[Token], mut end: usize, to: usize) -> usiz
 /// de la Culture", "la cour d'appel de Paris", "le tribunal correctionnel de
 /// Toulon"): such a head, at most two lower-case words and a complement make an
 /// organization. Returns its end.
-fn lower_case_institution(text: &str, toks: &[Token], i: usize) -> Option<usize> {
+fn lower_case_institution(text: &str, toks: &[Token], folded: &[&str], i: usize) -> Option<usize> {
     const HEADS: &[&str] = &[
         "ministère",
         "tribunal",
@@ -1726,7 +1905,8 @@ fn lower_case_institution(text: &str, toks: &[Token], i: usize) -> Option<usize>
         "juzgado",
     ];
     let word = |k: usize| toks[k].word(text);
-    if !HEADS.contains(&word(i)) {
+    // (Their first letters rule out most words before the list is read.)
+    if !matches!(word(i).as_bytes()[0], b'm' | b't' | b'c' | b'j') || !HEADS.contains(&word(i)) {
         return None;
     }
     // The complement is in the same stretch of joined words.
@@ -1738,31 +1918,34 @@ fn lower_case_institution(text: &str, toks: &[Token], i: usize) -> Option<usize>
     while k < to && k - i <= 2 && !ORG_COMPLEMENT.contains(&word(k)) && !capitalised(word(k)) {
         k += 1;
     }
-    let end = org_complement(text, toks, k, to);
+    let end = org_complement(text, toks, folded, k, to);
     (end > k).then_some(end)
 }
 
 /// Splits the run `toks[from..to]` into tagged spans; returns where tagging
 /// ended, past `to` when a known name runs on in lower case ("Assemblée
 /// nationale", "Parti socialiste").
+#[allow(clippy::too_many_arguments)]
 fn tag_run(
     text: &str,
     toks: &[Token],
+    folded: &[&str],
     from: usize,
     to: usize,
     gaz: &Gazetteer,
-    common: &dyn Fn(&str) -> bool,
+    common: &dyn Fn(usize) -> bool,
     spans: &mut Vec<Span>,
 ) -> usize {
     let mut consumed = to;
     let word = |k: usize| toks[k].word(text);
+    let f = |k: usize| folded[k];
     let known_at: Vec<Option<(usize, u32)>> = (from..to)
-        .map(|k| longest_known(text, toks, k, to, gaz))
+        .map(|k| longest_known(text, toks, folded, k, to, gaz))
         .collect();
     let mut i = from;
     let mut after_title = from
         .checked_sub(1)
-        .is_some_and(|p| toks[p].joined_next && is_title(word(p)));
+        .is_some_and(|p| toks[p].joined_next && is_title(f(p)));
     while i < to {
         let w = word(i);
         if CONNECTOR_SET.contains(w) {
@@ -1778,7 +1961,7 @@ fn tag_run(
         if known.is_none() && !w.ends_with("ss") && w.ends_with('s') && w.chars().count() > 4 {
             let base = &w[..w.len() - 1];
             let key = fold(base);
-            if let Some(ids) = gaz.by_name.get(&key) {
+            if let Some(ids) = gaz.by_name.get(&*key) {
                 if let Some(&id) = ids.first() {
                     if gaz.known[id as usize].class == Class::Place {
                         known = Some((1, id));
@@ -1788,15 +1971,15 @@ fn tag_run(
             }
         }
         // A person: a given name and what follows it that is not known or common.
-        let person_len = if gaz.is_given_name(w) && !toks[i].possessive && !is_acronym(w) {
+        let person_len = if gaz.is_given_folded(f(i)) && !toks[i].possessive && !is_acronym(w) {
             let mut k = i + 1;
             while k < to
                 && k - i < 4
                 && !toks[k - 1].possessive
                 && (NAME_PARTICLES.contains(&word(k)) && k + 1 < to
                     || (capitalised(word(k))
-                        && !is_title(word(k))
-                        && !org_head(word(k))
+                        && !is_title(f(k))
+                        && !org_head(f(k))
                         && !is_acronym(word(k))))
             {
                 k += 1;
@@ -1806,8 +1989,8 @@ fn tag_run(
             }
             // "Christian Democratic Union", "Ludwig Maximilian University": a
             // given name opening an organization's name.
-            let geo = (i..k).any(|x| GEO_HEADS.contains(&fold_cow(word(x)).as_ref()));
-            if k < to && org_head(word(k)) && !toks[k - 1].possessive || geo {
+            let geo = (i..k).any(|x| GEO_HEAD_SET.contains(f(x)));
+            if k < to && org_head(f(k)) && !toks[k - 1].possessive || geo {
                 0
             } else {
                 k - i
@@ -1840,12 +2023,12 @@ fn tag_run(
             after_title = false;
             continue;
         }
-        if is_title(w) {
+        if is_title(f(i)) {
             after_title = true;
             i += 1;
             continue;
         }
-        if TITLE_PART_SET.contains(fold_cow(w).as_ref()) {
+        if TITLE_PART_SET.contains(f(i)) {
             i += 1;
             continue;
         }
@@ -1854,10 +2037,10 @@ fn tag_run(
         // Not across a name the gazetteer knows ("Sanktionen der Europäischen
         // Union" is the EU).
         let limit = (i + 1..to)
-            .find(|&k| known_at[k - from].is_some() || gaz.is_given_name(word(k)))
+            .find(|&k| known_at[k - from].is_some() || gaz.is_given_folded(f(k)))
             .unwrap_or(to);
-        if let Some(h) = (i..limit).find(|&k| org_head(word(k))) {
-            let starts_ok = !common(w) || org_head(w) || h > i;
+        if let Some(h) = (i..limit).find(|&k| org_head(f(k))) {
+            let starts_ok = !common(i) || org_head(f(i)) || h > i;
             let mut end = h + 1;
             // "Verwaltungsgericht Kassel", "Sociedad Deportiva Huesca", "Banco
             // Santander": a head word first, then the name.
@@ -1865,8 +2048,8 @@ fn tag_run(
                 while end < to
                     && end - h < 4
                     && capitalised(word(end))
-                    && !is_title_part(word(end))
-                    && !gaz.is_given_name(word(end))
+                    && !is_title_part(f(end))
+                    && !gaz.is_given_folded(f(end))
                 {
                     end += 1;
                 }
@@ -1874,18 +2057,16 @@ fn tag_run(
             // "Ministry of Defence", "Ministère de la Culture", "Hospital Clínic
             // de Barcelona": connectors then capitalised words, as often as they
             // come.
-            end = org_complement(text, toks, end, to);
+            end = org_complement(text, toks, folded, end, to);
             let mut start = i;
-            while start < h
-                && (common(word(start)) && !org_head(word(start)) || is_title(word(start)))
-            {
+            while start < h && (common(start) && !org_head(f(start)) || is_title(f(start))) {
                 start += 1;
             }
             // One word alone is an organization only as a public body's compound
             // ("Bundesverfassungsgericht"), not a generic noun ("Nachrichtenagentur").
             let one_word_ok = ["bundes", "landes", "staats"]
                 .iter()
-                .any(|p| fold(word(start)).starts_with(p));
+                .any(|p| fold_token(word(start), f(start)).starts_with(p));
             if starts_ok && (end - start >= 2 || one_word_ok) {
                 spans.push(Span {
                     from: start,
@@ -1899,9 +2080,11 @@ fn tag_run(
             }
         }
         // A geographic feature: "River Wye", "Lake Geneva", "the Black Sea".
-        if let Some(h) = (i..to.min(i + 4)).find(|&k| GEO_HEADS.contains(&fold(word(k)).as_str())) {
+        if let Some(h) =
+            (i..to.min(i + 4)).find(|&k| GEO_HEAD_SET.contains(&*fold_token(word(k), f(k))))
+        {
             let mut a = i;
-            while a < h && ARTICLES.contains(&fold(word(a)).as_str()) {
+            while a < h && ARTICLES.contains(&&*fold_token(word(a), f(a))) {
                 a += 1;
             }
             let b = if h == a { (h + 2).min(to) } else { h + 1 };
@@ -1917,13 +2100,11 @@ fn tag_run(
                 continue;
             }
         }
-        if common(w)
-            && !(is_acronym(w) && w.chars().count() >= 2 && !never_name(fold_cow(w).as_ref()))
-        {
+        if common(i) && !(is_acronym(w) && w.chars().count() >= 2 && !never_name(f(i))) {
             i += 1;
             continue;
         }
-        if never_name(fold_cow(w).as_ref()) {
+        if never_name(f(i)) {
             i += 1;
             continue;
         }
@@ -1933,9 +2114,9 @@ fn tag_run(
             && k - i < 3
             && !toks[k - 1].possessive
             && capitalised(word(k))
-            && !common(word(k))
-            && !is_title(word(k))
-            && !gaz.is_given_name(word(k))
+            && !common(k)
+            && !is_title(f(k))
+            && !gaz.is_given_folded(f(k))
         {
             k += 1;
         }

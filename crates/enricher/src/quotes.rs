@@ -141,56 +141,77 @@ pub fn quotes_with(body: &str, mentions: &[Mention]) -> Vec<Quote> {
         cut -= 1;
     }
     let body = &body[..cut];
-    let chars: Vec<char> = body.chars().collect();
-    // Byte offset of each char, for slicing context.
-    let mut byte_at: Vec<usize> = body.char_indices().map(|(b, _)| b).collect();
-    byte_at.push(body.len());
+    // Scanned in bytes; a quote's offsets are characters, counted on the way
+    // (a table of every character of the body was a quarter of the time).
+    let char_at = |at: usize| match body.as_bytes()[at] {
+        b if b.is_ascii() => char::from(b),
+        _ => body[at..].chars().next().unwrap_or('\0'),
+    };
     let mut out: Vec<Quote> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let Some(close_set) = closers(chars[i]) else {
+    // Byte ranges of the quotes with their marks.
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let (mut i, mut ci) = (0, 0);
+    while i < body.len() {
+        // (Of ASCII, only '"' opens a quote.)
+        if body.as_bytes()[i].is_ascii() && body.as_bytes()[i] != b'"' {
             i += 1;
+            ci += 1;
+            continue;
+        }
+        let open = char_at(i);
+        let Some(close_set) = closers(open) else {
+            i += open.len_utf8();
+            ci += 1;
             continue;
         };
         // The closing mark within this paragraph, at most 2,000 characters on.
-        let mut j = i + 1;
+        let (mut j, mut cj) = (i + open.len_utf8(), ci + 1);
         let mut found = None;
-        while j < chars.len() && j - i < 2000 {
-            if chars[j] == '\n' && chars.get(j + 1) == Some(&'\n') {
+        while j < body.len() && cj - ci < 2000 {
+            if !matches!(body.as_bytes()[j], b'"' | b'\n' | 0x80..) {
+                j += 1;
+                cj += 1;
+                continue;
+            }
+            let c = char_at(j);
+            if c == '\n' && body[j + 1..].starts_with('\n') {
                 // A quote running on over paragraphs leaves each one open and
                 // opens the next: this paragraph's part ends here.
-                let next = chars[j..].iter().find(|c| !c.is_whitespace());
-                if next.is_some_and(|c| closers(*c).is_some()) {
-                    found = Some(j);
+                let next = body[j..].chars().find(|c| !c.is_whitespace());
+                if next.is_some_and(|c| closers(c).is_some()) {
+                    found = Some((j, cj, c));
                 }
                 break;
             }
-            if close_set.contains(&chars[j]) {
-                found = Some(j);
+            if close_set.contains(&c) {
+                found = Some((j, cj, c));
                 break;
             }
-            j += 1;
+            j += c.len_utf8();
+            cj += 1;
         }
-        let Some(j) = found else {
-            i += 1;
+        let Some((j, cj, close)) = found else {
+            i += open.len_utf8();
+            ci += 1;
             continue;
         };
-        let inner: String = chars[i + 1..j].iter().collect();
-        let text = inner.trim();
-        if text.split_whitespace().count() >= 2 {
+        let text = body[i + open.len_utf8()..j].trim();
+        if text.split_whitespace().nth(1).is_some() {
             out.push(Quote {
                 text: text.to_string(),
                 speaker: None,
-                start: i + 1,
-                end: j,
+                start: ci + 1,
+                end: cj,
             });
+            ranges.push((i, j + close.len_utf8()));
         }
-        i = j + 1;
+        i = j + close.len_utf8();
+        ci = cj + 1;
     }
     if mentions.is_empty() {
-        attribute(body, &chars, &byte_at, &mut out);
+        attribute(body, &mut out);
     } else {
-        attribute_by_mentions(body, &byte_at, mentions, &mut out);
+        attribute_by_mentions(body, &ranges, mentions, &mut out);
     }
     out
 }
@@ -497,16 +518,30 @@ fn words_of(s: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Whether `s` holds a speech verb or attribution word ("a-t-il ajouté" too).
 fn has_speech(s: &str) -> bool {
+    words_of(s).any(|(_, w)| is_speech_word(w))
+}
+
+/// Whether `w`, a word of `words_of`, is a speech verb or attribution word.
+fn is_speech_word(w: &str) -> bool {
     static SET: LazyLock<rapidhash::RapidHashSet<&'static str>> =
         LazyLock::new(|| SPEECH_WORDS.iter().copied().collect());
-    words_of(s).any(|(_, w)| {
-        let l: std::borrow::Cow<str> = if w.chars().any(char::is_uppercase) {
-            w.to_lowercase().into()
-        } else {
-            w.into()
-        };
-        SET.contains(l.as_ref()) || (l.contains('-') && l.split('-').any(|p| SET.contains(p)))
-    })
+    // A short ASCII word is lower-cased on the stack, not in a String.
+    let mut buf = [0u8; 32];
+    let owned: String;
+    let l: &str = if w.is_ascii() && !w.bytes().any(|b| b.is_ascii_uppercase()) {
+        w
+    } else if w.is_ascii() && w.len() <= buf.len() {
+        let buf = &mut buf[..w.len()];
+        buf.copy_from_slice(w.as_bytes());
+        buf.make_ascii_lowercase();
+        std::str::from_utf8(buf).expect("ASCII")
+    } else if w.chars().any(char::is_uppercase) {
+        owned = w.to_lowercase();
+        &owned
+    } else {
+        w
+    };
+    SET.contains(l) || (l.contains('-') && l.split('-').any(|p| SET.contains(p)))
 }
 
 /// Where the sentence after byte `from` ends (a full stop, question or
@@ -559,35 +594,29 @@ fn sentence_start(body: &str, floor: usize, to: usize) -> usize {
     while !body.is_char_boundary(floor) {
         floor += 1;
     }
+    // The last sentence end before `to`, looked for from `to` back: the
+    // sentence is usually short, the 600 bytes before it read for nothing.
     let part = &body[floor..to];
-    let mut start = floor;
-    for (i, c) in part.char_indices() {
-        let next = part[i + c.len_utf8()..].chars().next();
+    let mut next: Option<char> = None;
+    for (i, c) in part.char_indices().rev() {
         if (matches!(c, '.' | '!' | '?') && next.is_some_and(char::is_whitespace))
             || matches!(c, '”' | '»' | '“')
         {
-            start = floor + i + c.len_utf8();
+            return floor + i + c.len_utf8();
         }
+        next = Some(c);
     }
-    start
+    floor
 }
 
 fn attribute_by_mentions(
     body: &str,
-    byte_at: &[usize],
+    ranges: &[(usize, usize)],
     mentions: &[Mention],
     quotes: &mut [Quote],
 ) {
-    // Byte ranges of the quotes with their marks, to skip names inside quotes.
-    let ranges: Vec<(usize, usize)> = quotes
-        .iter()
-        .map(|q| {
-            (
-                byte_at[q.start.saturating_sub(1)],
-                byte_at[(q.end + 1).min(byte_at.len() - 1)],
-            )
-        })
-        .collect();
+    // `ranges`: the quotes' byte ranges with their marks, to skip names inside
+    // quotes.
     // Everything below looks things up by position, never by scanning the whole
     // text or all mentions, so a body of many quotes stays linear.
     // Mentions are in text order (one per start): the starts of those inside a quote.
@@ -616,9 +645,18 @@ fn attribute_by_mentions(
     let orgs_in =
         move |from: usize, to: usize| within(from, to).filter(|m| m.of == MentionOf::Organization);
     // Paragraph starts, for a binary search instead of a scan back.
-    let para_starts: Vec<usize> = std::iter::once(0)
-        .chain(body.match_indices("\n\n").map(|(i, _)| i + 2))
-        .collect();
+    // (Found from each line break: searching for the two-byte string was slower.)
+    let mut para_starts: Vec<usize> = vec![0];
+    let mut at = 0;
+    while let Some(nl) = body[at..].find('\n') {
+        at += nl;
+        if body[at + 1..].starts_with('\n') {
+            para_starts.push(at + 2);
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
     let mut last_speaker: Option<(String, usize)> = None;
     // Titles the text gives people, the longest first; a title two people share
     // points to neither.
@@ -701,15 +739,16 @@ fn attribute_by_mentions(
         // its first words.
         let after_end = sentence_end(body, close, 240).min(para_end);
         let after = &body[close..after_end];
-        let head_end = words_of(after)
-            .nth(13)
-            .map_or(after_end, |(at, _)| close + at);
-        let head = &body[close..head_end];
         // Before it: from the start of its sentence.
         let before_start = sentence_start(body, para_start, open);
         let before = &body[before_start..open];
         let mut speaker: Option<String> = None;
-        if has_speech(after) {
+        // The first speech word after the quote; read once for all the tests
+        // below (each read the words again).
+        let first_speech = words_of(after)
+            .find(|(_, w)| is_speech_word(w))
+            .map(|(at, _)| close + at);
+        if first_speech.is_some() {
             // A person in the first words ("…," said Celeste Saulo, who …), an
             // organization that speaks ("the ministry said", not "told the BBC"),
             // a person later in the sentence, else whoever "he said" points to.
@@ -717,9 +756,11 @@ fn attribute_by_mentions(
             // ("the Bank of England said", "Smith told"), else the first after it
             // ("said Clara Mendes"); a name after a preposition is where it was
             // said ("told the BBC"), not who said it.
-            let verb = words_of(head)
-                .find(|(_, w)| has_speech(w))
-                .map(|(at, _)| close + at);
+            // The verb is looked for in the first words only.
+            let head_end = words_of(after)
+                .nth(13)
+                .map_or(after_end, |(at, _)| close + at);
+            let verb = first_speech.filter(|&v| v < head_end);
             let speaks = |m: &&Mention| {
                 m.of != MentionOf::Place && m.start < head_end && !after_preposition(body, m.start)
             };
@@ -754,26 +795,31 @@ fn attribute_by_mentions(
                         })
                 })
                 .or_else(|| {
-                    (!has_speech(head))
+                    verb.is_none()
                         .then(|| people_in(close, after_end).next().map(|m| m.name.clone()))
                         .flatten()
                 })
                 .or_else(|| salient(&last_speaker));
         }
-        if speaker.is_none() && (has_speech(before) || before.trim_end().ends_with(':')) {
+        // The last speech word before the quote, if still needed.
+        let before_verb = if speaker.is_none() {
+            words_of(before)
+                .filter(|(_, w)| is_speech_word(w))
+                .last()
+                .map(|(at, _)| at)
+        } else {
+            None
+        };
+        if speaker.is_none() && (before_verb.is_some() || before.trim_end().ends_with(':')) {
             // The subject of the last speech verb: a name before it, or right after
             // it ("said Blinken:"), else whoever the paragraph is about.
-            let verb_at = words_of(before)
-                .filter(|(_, w)| has_speech(w))
-                .last()
-                .map_or(before.len(), |(at, _)| at);
-            let v = before_start + verb_at;
+            let v = before_start + before_verb.unwrap_or(before.len());
             speaker = people_in(before_start, v)
                 .next_back()
                 .or_else(|| people_in(v, open).next())
                 .or_else(|| orgs_in(before_start, v).next_back())
                 .map(|m| m.name.clone())
-                .or_else(|| has_speech(before).then(|| salient(&last_speaker)).flatten());
+                .or_else(|| before_verb.and_then(|_| salient(&last_speaker)));
         }
         // A quote opening a sentence right after an attribution sentence
         // ("…, said Secretary Blinken. “Moscow’s actions …”").
@@ -816,7 +862,11 @@ fn attribute_by_mentions(
     }
 }
 
-fn attribute(body: &str, chars: &[char], byte_at: &[usize], quotes: &mut [Quote]) {
+fn attribute(body: &str, quotes: &mut [Quote]) {
+    let chars: Vec<char> = body.chars().collect();
+    // Byte offset of each char, for slicing context.
+    let mut byte_at: Vec<usize> = body.char_indices().map(|(b, _)| b).collect();
+    byte_at.push(body.len());
     let names = full_names(body);
     let widen = |n: String| -> String {
         let last = n.split_whitespace().last().unwrap_or("").to_string();
@@ -831,7 +881,7 @@ fn attribute(body: &str, chars: &[char], byte_at: &[usize], quotes: &mut [Quote]
     let mut last_speaker: Option<String> = None;
     for k in 0..quotes.len() {
         let (start, end) = (quotes[k].start, quotes[k].end);
-        let para_start = paragraph_start(chars, start);
+        let para_start = paragraph_start(&chars, start);
         let after_end = (end + 1 + 120).min(chars.len());
         let after = &body[byte_at[(end + 1).min(chars.len())]..byte_at[after_end]];
         // Only this paragraph's words attribute its quotes.
