@@ -59,6 +59,9 @@ struct Para {
     text: String,
 }
 
+/// Fewest words of a question taken for a headline.
+const QUESTION_TITLE_MIN_WORDS: usize = 6;
+
 /// A headline this long right above a longer candidate is the title.
 const TITLE_MIN_WORDS: usize = 5;
 
@@ -714,7 +717,12 @@ pub fn structure(
         // not decide a title candidate yet: in the head such a line is usually the
         // title. If another candidate becomes the title, the rule applies after all.
         let menu = menu_like(&text, stop);
-        let candidate = in_head && title_shaped(&text) && !menu && !ends_terminated(&text);
+        // A headline may ask ("Waarom durven gemeenten de auto niet … te weren?");
+        // a short question is a prompt ("Already a subscriber?").
+        let question =
+            text.trim_end().ends_with('?') && word_count(&text) >= QUESTION_TITLE_MIN_WORDS;
+        let candidate =
+            in_head && title_shaped(&text) && !menu && (question || !ends_terminated(&text));
         let mut provisional = None;
         let hit = match matched.remove(&p.line) {
             Some(m) if !stripped => m,
