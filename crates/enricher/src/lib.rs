@@ -100,10 +100,12 @@ pub fn language(text: &str) -> Option<(String, f64)> {
         whatlang::Lang::Cmn => "zh",
         l => isolang::Language::from_639_3(l.code())?.to_639_1()?,
     };
-    Some((
-        code.to_string(),
-        (info.confidence() * 1000.0).round() / 1000.0,
-    ))
+    Some((code.to_string(), confidence(info.confidence())))
+}
+
+/// whatlang's confidence as the record reports it: three decimals.
+fn confidence(c: f64) -> f64 {
+    (c * 1000.0).round() / 1000.0
 }
 
 /// Fills the enricher's fields of `record`.
@@ -116,7 +118,7 @@ pub fn enrich(record: &mut Record, cfg: &EnrichConfig) {
         // text before boilerplate removal: a whatlang call costs ~0.1 ms however
         // short the text, a twentieth of a record's whole processing.
         let found = match record.language_hint.take() {
-            Some((lang, conf)) => Some((lang, (conf * 1000.0).round() / 1000.0)),
+            Some((lang, conf)) => Some((lang, confidence(conf))),
             None => language(&record.body),
         };
         if let Some((lang, conf)) = found {

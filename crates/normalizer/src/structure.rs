@@ -658,10 +658,20 @@ pub fn structure(
                     doc_lang.and_then(newsflow_record::words::stopwords),
                 )
         };
+        // A "By …" line's name and the date after it, read once for the checks below.
+        let mut by: Option<(String, Option<String>)> = (in_head || after_lead)
+            .then(|| BYLINE.captures(&text))
+            .flatten()
+            .map(|c| {
+                (
+                    c[1].trim().to_string(),
+                    c.get(2).map(|d| d.as_str().to_string()),
+                )
+            });
         if (in_head || after_lead)
             && out.byline.is_none()
             && (next_to_date || under_headline())
-            && !BYLINE.is_match(&text)
+            && by.is_none()
         {
             if let Some(name) = named(&text) {
                 out.byline = Some(name.to_string());
@@ -672,12 +682,12 @@ pub fn structure(
         }
         // "Von Henrik Sauerland | 12.03.2024, 18:30 Uhr": byline and date in one
         // line, read as both before the date alone is taken from it.
-        if (in_head || after_lead) && (out.byline.is_none() || byline_bare) {
-            if let Some(c) = BYLINE.captures(&text).filter(|c| c.get(2).is_some()) {
-                out.byline = Some(c[1].trim().to_string());
+        if out.byline.is_none() || byline_bare {
+            if let Some((name, Some(date))) = by.take_if(|(_, date)| date.is_some()) {
+                out.byline = Some(name);
                 byline_bare = false;
                 if out.published.is_none() {
-                    out.published = dateline(&c[2]);
+                    out.published = dateline(&date);
                 }
                 lifted.push((p.line, text, "byline"));
                 continue;
@@ -704,8 +714,8 @@ pub fn structure(
             // earlier, or a "De …" line ("De Kustbode", the site's name above
             // the headline).
             if (out.byline.is_none() || byline_bare) && word_count(&text) <= 12 {
-                if let Some(c) = BYLINE.captures(&text) {
-                    out.byline = Some(c[1].trim().to_string());
+                if let Some((name, _)) = by.take() {
+                    out.byline = Some(name);
                     // "De Kustbode" is as likely a Dutch name with its article.
                     byline_bare = text.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("de "));
                     lifted.push((p.line, text, "byline"));
@@ -1064,21 +1074,25 @@ mod tests {
         );
     }
 
+    /// The head and the rules (an empty pack of `lang`), no classifier.
+    fn head_only(text: &str, lang: &str) -> Structured {
+        let pack = format!("[pack]\nlanguages=['{lang}']\n");
+        let rules = RuleSet::from_packs(&[("p.toml".into(), pack)]).unwrap();
+        let layers = Layers {
+            classifier: false,
+            explain: false,
+            ..Layers::default()
+        };
+        structure(text, &rules, layers, None)
+    }
+
     #[test]
     fn byline_with_its_date_after_a_bar() {
-        let rules =
-            RuleSet::from_packs(&[("n.toml".into(), "[pack]\nlanguages=['nl']\n".into())]).unwrap();
-        let s = structure(
+        let s = head_only(
             "Nieuwe fietsbrug over het kanaal gaat in mei open\n\
              Door Sanne Verhoef | 5 maart 2024, 14:12\n\
              De gemeente heeft de bouw van de brug bij de Molenweg eerder afgerond dan gepland.\n",
-            &rules,
-            Layers {
-                classifier: false,
-                explain: false,
-                ..Layers::default()
-            },
-            None,
+            "nl",
         );
         assert_eq!(s.byline.as_deref(), Some("Sanne Verhoef"));
         assert_eq!(s.published.as_deref(), Some("2024-03-05"));
@@ -1087,9 +1101,7 @@ mod tests {
 
     #[test]
     fn byline_and_date_after_the_standfirst_and_a_banner_above_the_title() {
-        let rules =
-            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
-        let s = structure(
+        let s = head_only(
             "Please refresh the page or navigate to another page on the site to log in.\n\
              Energy bills to rise as price cap hits record high\n\
              Millions of households will see their gas and electricity costs jump from April.\n\
@@ -1097,13 +1109,7 @@ mod tests {
              Thursday 03 February 2022 15:02\n\
              The regulator blamed a record rise in wholesale gas prices over six months.\n\
              On 1 April 2022 the cap rises.\n",
-            &rules,
-            Layers {
-                classifier: false,
-                explain: false,
-                ..Layers::default()
-            },
-            None,
+            "en",
         );
         assert_eq!(
             s.title.as_deref(),
