@@ -294,9 +294,9 @@ fn main() -> ExitCode {
     };
     let log = init_logging(&loaded.config);
     limit_malloc_arenas();
-    // Blocking work (file I/O, normalizing, index and sink writes) runs on a small,
-    // fixed pool: each thread keeps its own regex caches and malloc arena, so a
-    // large pool would cost memory without adding throughput on a few cores.
+    // Blocking work (file I/O, index and sink writes) runs on a small, fixed pool;
+    // the normalizer and enricher run on their own threads, one per worker, so
+    // their regex caches stay one per worker (`newsflow_record::workers`).
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);

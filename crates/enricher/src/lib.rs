@@ -184,34 +184,22 @@ pub async fn run(
     cfg: tokio::sync::watch::Receiver<EnrichConfig>,
     workers: usize,
 ) {
-    let mut tasks = Vec::new();
-    for _ in 0..workers.max(1) {
-        let (rx, tx, cfg) = (rx.clone(), tx.clone(), cfg.clone());
-        tasks.push(tokio::spawn(async move {
-            while let Ok(item) = rx.recv().await {
-                telemetry::item_in(Stage::Enricher);
-                let started = Instant::now();
-                let cfg = cfg.borrow().clone();
-                // CPU-bound: the blocking pool keeps the runtime moving files.
-                let item = tokio::task::spawn_blocking(move || {
-                    let mut item = item;
-                    for record in &mut item.records {
-                        enrich(record, &cfg);
-                    }
-                    item
-                })
-                .await
-                .expect("enrich does not panic; a panic here is a bug to report");
-                telemetry::item_out(Stage::Enricher, started.elapsed());
-                if tx.send(item).await.is_err() {
-                    break;
-                }
+    // Dedicated threads, not the blocking pool: see `newsflow_record::workers`.
+    newsflow_record::workers::run_threads("enricher", workers, move |_| {
+        while let Ok(mut item) = rx.recv_blocking() {
+            telemetry::item_in(Stage::Enricher);
+            let started = Instant::now();
+            let cfg = cfg.borrow().clone();
+            for record in &mut item.records {
+                enrich(record, &cfg);
             }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
+            telemetry::item_out(Stage::Enricher, started.elapsed());
+            if tx.send_blocking(item).is_err() {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -662,75 +662,62 @@ pub async fn run(
     learn: Option<LearnSetup>,
     limits: Limits,
 ) {
-    let mut tasks = Vec::new();
-    for _ in 0..workers.max(1) {
-        let (rx, tx, failed, rules) = (rx.clone(), tx.clone(), failed.clone(), rules.clone());
-        let learn = learn.clone();
-        tasks.push(tokio::spawn(async move {
-            while let Ok(raw) = rx.recv().await {
-                telemetry::item_in(Stage::Normalizer);
-                let started = Instant::now();
-                let set = rules.borrow().clone();
-                // CPU-bound work goes to the blocking pool so the runtime keeps moving files.
-                let learn = learn.clone();
-                let (raw, result) = tokio::task::spawn_blocking(move || {
-                    let name = raw.claim.file_name.to_string_lossy().into_owned();
-                    let source = learn.as_ref().map(|l| l.source.of(&raw.claim.rel_path));
-                    let learned = learn.as_ref().zip(source.as_deref()).map(|(l, source)| learned::Learned {
-                        memory: l.memory.as_ref(),
-                        source,
-                        doc: &raw.claim.id,
-                        cfg: l.cfg,
-                    });
-                    let result = normalize_items(&raw.bytes, &name, &set, structure::Layers::default(), learned.as_ref(), limits);
-                    (raw, result)
-                })
-                .await
-                .expect("normalize does not panic; a panic here is a bug to report");
-                match result {
-                    Ok(parts) => {
-                        let count = parts.len();
-                        let mut records = Vec::with_capacity(count);
-                        let mut failures = Vec::new();
-                        for (i, part) in parts.into_iter().enumerate() {
-                            match part {
-                                Ok(n) => {
-                                    for r in &n.removed {
-                                        // Learned ids are unbounded in number: they share one series.
-                                        let rule = if r.kind == "learned" { "learned".to_string() } else { r.rule_id.clone() };
-                                        metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone(), "rule" => rule).increment(1);
-                                    }
-                                    records.push(to_record(&raw, n, i + 1, count));
+    // Dedicated threads, not the blocking pool: see `newsflow_record::workers`.
+    newsflow_record::workers::run_threads("normalizer", workers, move |_| {
+        while let Ok(raw) = rx.recv_blocking() {
+            telemetry::item_in(Stage::Normalizer);
+            let started = Instant::now();
+            let set = rules.borrow().clone();
+            let name = raw.claim.file_name.to_string_lossy().into_owned();
+            let source = learn.as_ref().map(|l| l.source.of(&raw.claim.rel_path));
+            let learned = learn.as_ref().zip(source.as_deref()).map(|(l, source)| learned::Learned {
+                memory: l.memory.as_ref(),
+                source,
+                doc: &raw.claim.id,
+                cfg: l.cfg,
+            });
+            let result = normalize_items(&raw.bytes, &name, &set, structure::Layers::default(), learned.as_ref(), limits);
+            match result {
+                Ok(parts) => {
+                    let count = parts.len();
+                    let mut records = Vec::with_capacity(count);
+                    let mut failures = Vec::new();
+                    for (i, part) in parts.into_iter().enumerate() {
+                        match part {
+                            Ok(n) => {
+                                for r in &n.removed {
+                                    // Learned ids are unbounded in number: they share one series.
+                                    let rule = if r.kind == "learned" { "learned".to_string() } else { r.rule_id.clone() };
+                                    metrics::counter!(telemetry::BOILERPLATE_LINES, "kind" => r.kind.clone(), "rule" => rule).increment(1);
                                 }
-                                Err(e) => {
-                                    // A file of a million broken lines must not log a million lines.
-                                    if failures.len() < 10 {
-                                        tracing::warn!(file = %raw.claim.rel_path, id = %raw.claim.id, item = i + 1, reason = %e.reason,
-                                            "an item of the file cannot become a record; the others go on and the file will be quarantined with its position: {}", e.message);
-                                    }
-                                    failures.push(ItemFailure::new(i + 1, record_id(&raw.claim.id, i + 1, count), e));
+                                records.push(to_record(&raw, n, i + 1, count));
+                            }
+                            Err(e) => {
+                                // A file of a million broken lines must not log a million lines.
+                                if failures.len() < 10 {
+                                    tracing::warn!(file = %raw.claim.rel_path, id = %raw.claim.id, item = i + 1, reason = %e.reason,
+                                        "an item of the file cannot become a record; the others go on and the file will be quarantined with its position: {}", e.message);
                                 }
+                                failures.push(ItemFailure::new(i + 1, record_id(&raw.claim.id, i + 1, count), e));
                             }
                         }
-                        tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, records = records.len(), failed_items = failures.len(), "normalized");
-                        telemetry::item_out(Stage::Normalizer, started.elapsed());
-                        if tx.send(Item { claim: raw.claim, records, failures }).await.is_err() {
-                            break;
-                        }
                     }
-                    Err(error) => {
-                        telemetry::item_failed(Stage::Normalizer, started.elapsed());
-                        if failed.send(Failed { claim: raw.claim, error }).await.is_err() {
-                            break;
-                        }
+                    tracing::debug!(file = %raw.claim.rel_path, id = %raw.claim.id, records = records.len(), failed_items = failures.len(), "normalized");
+                    telemetry::item_out(Stage::Normalizer, started.elapsed());
+                    if tx.send_blocking(Item { claim: raw.claim, records, failures }).is_err() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    telemetry::item_failed(Stage::Normalizer, started.elapsed());
+                    if failed.send_blocking(Failed { claim: raw.claim, error }).is_err() {
+                        break;
                     }
                 }
             }
-        }));
-    }
-    for t in tasks {
-        let _ = t.await;
-    }
+        }
+    })
+    .await;
 }
 
 #[cfg(test)]

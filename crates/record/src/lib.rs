@@ -11,6 +11,7 @@ pub mod dates;
 pub mod store;
 pub mod telemetry;
 pub mod words;
+pub mod workers;
 
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
