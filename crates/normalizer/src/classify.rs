@@ -107,6 +107,10 @@ const SITE_SHORT_WORDS: usize = 20;
 /// absences en cascade").
 const TEASER_MIN_WORDS: usize = 7;
 
+/// Items of a pros-and-cons or key-points list between paragraphs average at
+/// most this many words.
+const SHORT_ITEMS_MAX_WORDS: usize = 5;
+
 /// A caption above a photographer's bare name has this many words.
 const NAME_CAPTION_MIN_WORDS: usize = 4;
 const NAME_CAPTION_MAX_WORDS: usize = 12;
@@ -1304,9 +1308,33 @@ pub fn classify_with(
             .find(text)
             .is_some_and(|c| matches!(c, Class::Good | Class::Short))
             && class[j..].iter().find(text) == Some(&Class::Good);
+        // Short items about the story between its paragraphs ("Pluspunten" /
+        // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Most
+        // of them share a word with the article; a menu's or a teaser list's
+        // lines do not, and teasers are longer.
+        let (content, coherent) = feats[i..j]
+            .iter()
+            .filter_map(|f| f.coherence)
+            .fold((0, 0), |(n, c), k| (n + 1, c + usize::from(k > 0.0)));
+        let words: usize = feats[i..j].iter().map(|f| f.words).sum();
+        // A fact list may come right before ("Specificaties" / "Accu: 5000 mAh").
+        let after_text = class[..i]
+            .iter()
+            .rev()
+            .find(text)
+            .is_some_and(|c| matches!(c, Class::Good | Class::Short | Class::Fact));
+        let items = after_text
+            && class[j..].iter().find(text) == Some(&Class::Good)
+            && words <= SHORT_ITEMS_MAX_WORDS * (j - i)
+            && content >= LIST_RUN
+            && 3 * coherent >= 2 * content
+            && feats[i..j]
+                .iter()
+                .all(|f| !f.credit && f.site_words == 0 && !f.addresses_reader);
         if j - i >= LIST_RUN {
             let keep = (after_prose && 3 * facts >= 2 * (j - i))
-                || (between && 3 * labelled >= 2 * (j - i));
+                || (between && 3 * labelled >= 2 * (j - i))
+                || items;
             for c in &mut class[i..j] {
                 *c = if keep {
                     Class::Fact
@@ -1515,6 +1543,32 @@ mod tests {
         assert_eq!(
             keep(&paras),
             vec![false, true, true, true, false, true, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn short_items_about_the_story_between_its_paragraphs_are_a_list() {
+        let a = "The new phone has an excellent main camera and a battery that easily lasts two days of heavy use.";
+        let b = "The wide-angle camera is weak in low light, and the phone lacks wireless charging at this price.";
+        let c = "Overall it is the best phone under 500 euros that we have tested this year, despite its camera.";
+        // Pros and cons: most items share a word with the review.
+        let review = [
+            a,
+            b,
+            "Pros",
+            "Excellent main camera",
+            "Battery lasts two days",
+            "Cons",
+            "Weak wide-angle camera",
+            "No wireless charging",
+            c,
+        ];
+        assert_eq!(keep(&review), vec![true; 9]);
+        // A menu between the same paragraphs shares nothing with them.
+        let menu = [a, b, "Politics", "Business", "Culture", "Travel", c];
+        assert_eq!(
+            keep(&menu),
+            vec![true, true, false, false, false, false, true]
         );
     }
 
