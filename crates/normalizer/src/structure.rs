@@ -234,9 +234,10 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     // "By Jane Doe", "Von Max Muster und Erika Muster", "Par Jean Dupont, AFP",
-    // "Door Sanne Verhoef | 5 maart 2024, 14:12" (the date in group 2).
+    // "Door Sanne Verhoef | 5 maart 2024, 14:12" (the date in group 2); "Par
+    // Claire Vannier*" (the star points to a note on the author after the text).
     Regex::new(
-        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?(?:\s*[,|·•–—-]\s*(\d[\p{L}\d.,:/ ]{3,40}))?$",
+        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?(?:\s*[,|·•–—-]\s*(\d[\p{L}\d.,:/ ]{3,40}))?\*?$",
     )
     .unwrap()
 });
@@ -513,9 +514,11 @@ const DATE_WORDS: &[&str] = &[
 /// Regio Sport Cultuur 112 Familieberichten Contact"; the German list counts
 /// "Startseite"): a headline of that length, even in title case, has function words.
 fn menu_like(text: &str, stop: Option<&newsflow_record::words::StopWords>) -> bool {
+    // A French closing quote stands alone too: "« Nos bibliothèques … »".
+    let quoted = text.contains('«');
     if text
         .split_whitespace()
-        .any(|t| matches!(t, "|" | "›" | "»" | ">" | "•" | "·"))
+        .any(|t| matches!(t, "|" | "›" | ">" | "•" | "·") || (t == "»" && !quoted))
     {
         return true;
     }
@@ -768,7 +771,12 @@ pub fn structure(
         // Prose starts the body; menus and short banners above the title do not.
         candidate_seen |= candidate;
         headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
-        if !candidate && !menu && word_count(&text) >= 8 {
+        // A consent or paywall banner the rules missed is the site talking, not prose.
+        if !candidate
+            && !menu
+            && word_count(&text) >= 8
+            && crate::classify::site_signal(&text, class_lang) < 2
+        {
             prose_seen += 1;
             body_started |= candidate_seen || prose_seen >= 2;
             if body_started {
@@ -1097,6 +1105,26 @@ mod tests {
         assert_eq!(s.byline.as_deref(), Some("Sanne Verhoef"));
         assert_eq!(s.published.as_deref(), Some("2024-03-05"));
         assert_eq!(s.paragraphs.len(), 1);
+    }
+
+    #[test]
+    fn a_quoted_french_headline_under_the_site_name_and_a_consent_banner() {
+        let s = head_only(
+            "Tribune Libre\n\
+             Avec votre accord, nos partenaires et nous utilisons des cookies pour stocker des informations. Vous pouvez retirer votre consentement en cliquant sur « Paramétrer les cookies ».\n\
+             « Nos bibliothèques ne sont pas des salles d'attente »\n\
+             Face aux fermetures, la bibliothécaire Claire Vannier appelle les communes à défendre la lecture publique.\n\
+             Par Claire Vannier*\n\
+             Il y a quelques semaines, un adolescent est entré dans ma bibliothèque un mardi à 17 h 45.\n",
+            "fr",
+        );
+        // Guillemets are quotes, not menu separators; the banner is not the article's prose.
+        assert_eq!(
+            s.title.as_deref(),
+            Some("« Nos bibliothèques ne sont pas des salles d'attente »")
+        );
+        // The star points to the note on the author after the text.
+        assert_eq!(s.byline.as_deref(), Some("Claire Vannier"));
     }
 
     #[test]
