@@ -553,7 +553,7 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|[.!?]\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía)(?:\s*:[^.!?:]{2,60}|[^.!?:]{0,40}/[^.!?]{1,40})\.?$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|(?:[.!?]|\s[-–])\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía|crédit|crédito|credit)(?:\s*:[^!?:]{2,60}|[^.!?:]{0,40}/[^!?]{1,40})$|[.!?]\s+(?:courtesy|cortesía|cortesia)\s[^.!?]{2,60}$|[.!?]\s+/\s*\p{Lu}[^!?/]{0,30}$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
     )
     .unwrap()
 });
@@ -1686,6 +1686,27 @@ mod tests {
             ],
             "{v:#?}"
         );
+    }
+
+    #[test]
+    fn captions_signed_with_a_credit_at_the_end() {
+        for caption in [
+            "Les parents d'élèves devant l'école Jean-Moulin, lundi matin. Photo Le Courrier des Cévennes / É. G.",
+            "Le front du glacier, en septembre 2023. Crédit : M. Kessler",
+            "Osvaldo Terra no coreto da praça da Matriz, em 2015 - Foto: Arquivo/Jornal do Planalto",
+            "Ada Ferri, «Balcone, Sesto», 1962. Courtesy Archivio Ada Ferri",
+            "Vecinos y peñistas celebran el chupinazo en la plaza Mayor. / J. L.",
+        ] {
+            assert!(is_credit(caption), "{caption}");
+        }
+        // Prose that mentions a photo or a credit is no credit.
+        for prose in [
+            "The council said on Tuesday that the photo exhibition would open in May.",
+            "Le crédit immobilier reste cher. Crédit agricole et BNP ont relevé leurs taux mardi, selon les courtiers.",
+            "Os dados são de 2023 - foram recolhidos pela universidade ao longo de seis meses.",
+        ] {
+            assert!(!is_credit(prose), "{prose}");
+        }
     }
 
     #[test]
