@@ -1001,7 +1001,7 @@ fn apply_classifier(
             labels.iter().any(|&x| above < x && x < l)
         })
         .collect();
-    let verdicts = crate::classify::classify_with(
+    let mut verdicts = crate::classify::classify_with(
         &texts,
         out.title.as_deref(),
         out.byline.as_deref(),
@@ -1009,6 +1009,22 @@ fn apply_classifier(
         standfirst,
         &under_label,
     );
+    // Right under a reader's comment header the rules removed ("Jan B. schreef:",
+    // "Pepe_V · hace 2 horas") is that reader's comment: prose the classifier
+    // cannot tell from the article's.
+    let headers: Vec<usize> = out
+        .removed
+        .iter()
+        .filter(|r| r.kind == "reader-comment")
+        .map(|r| r.line)
+        .collect();
+    for (i, v) in verdicts.iter_mut().enumerate() {
+        let above = if i == 0 { 0 } else { lines[i - 1] };
+        if headers.iter().any(|&x| above < x && x < lines[i]) {
+            v.keep = false;
+            v.reason = "bad: a reader's comment, under its header";
+        }
+    }
     let mut kept = Vec::with_capacity(out.paragraphs.len());
     let mut judged = Vec::with_capacity(out.paragraphs.len());
     for ((text, line), v) in std::mem::take(&mut out.paragraphs)
@@ -1125,6 +1141,19 @@ mod tests {
         );
         // The star points to the note on the author after the text.
         assert_eq!(s.byline.as_deref(), Some("Claire Vannier"));
+    }
+
+    #[test]
+    fn a_readers_comment_goes_with_its_header() {
+        let body = "De gemeente wil het dorpshuis overnemen als de coöperatie er niet in slaagt genoeg leden te vinden.";
+        let comment = "Mooi geschreven. Ik doe mee als er een coöperatie komt, ik tap graag een avondje in het dorpshuis.";
+        let text = format!(
+            "Dorpshuis zoekt vrijwilligers voor de bar\n{body}\n{body}\nJan B. schreef:\n{comment}\n"
+        );
+        let s = structure(&text, &RuleSet::builtin(), Layers::default(), None);
+        assert_eq!(s.paragraphs, vec![body, body]);
+        let why: Vec<&str> = s.removed.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(why, ["reader-comment", "classifier"]);
     }
 
     #[test]
