@@ -111,6 +111,9 @@ const TEASER_MIN_WORDS: usize = 7;
 /// most this many words.
 const SHORT_ITEMS_MAX_WORDS: usize = 5;
 
+/// The label over a list of key points has at most this many words.
+const KEY_POINTS_LABEL_MAX_WORDS: usize = 5;
+
 /// A caption above a photographer's bare name has this many words.
 const NAME_CAPTION_MIN_WORDS: usize = 4;
 const NAME_CAPTION_MAX_WORDS: usize = 12;
@@ -1161,6 +1164,52 @@ pub fn classify_with(
         }
     }
 
+    // A labelled list of key points between the article's paragraphs ("Le misure
+    // principali" / "Conferma del taglio del cuneo …" / …): headline-length items
+    // about the story, the article resuming after them. An item sharing no word
+    // with the rest may have been taken for a teaser: it is one of the items.
+    for i in 0..class.len() {
+        if class[i] != Class::Heading || feats[i].words > KEY_POINTS_LABEL_MAX_WORDS {
+            continue;
+        }
+        let after_prose = class[..i]
+            .iter()
+            .rev()
+            .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
+            .is_some_and(|c| matches!(c, Class::Good | Class::Short));
+        let mut j = i + 1;
+        while j < class.len()
+            && matches!(class[j], Class::Heading | Class::Bad("teaser"))
+            && feats[j].words <= HEADING_MAX_WORDS
+            && !feats[j].credit
+            && feats[j].site_words == 0
+            && !feats[j].addresses_reader
+        {
+            j += 1;
+        }
+        let items = j - i - 1;
+        let coherent = feats[i + 1..j]
+            .iter()
+            .filter(|f| f.coherence.unwrap_or(0.0) > 0.0)
+            .count();
+        let rest = |k: usize| {
+            class[k..]
+                .iter()
+                .find(|c| !matches!(c, Class::Bad(_)))
+                .copied()
+        };
+        let resumes = rest(j) == Some(Class::Good)
+            || (rest(j) == Some(Class::Heading)
+                && (j..class.len())
+                    .find(|&k| !matches!(class[k], Class::Bad(_)))
+                    .is_some_and(|k| rest(k + 1) == Some(Class::Good)));
+        if after_prose && items >= LIST_RUN && 2 * coherent >= items && resumes {
+            for c in &mut class[i..j] {
+                *c = Class::Fact;
+            }
+        }
+    }
+
     // A person's name alone on a line, under a caption-length line, is the
     // photographer's credit ("Lluvia sobre los capirotes en la plaza." /
     // "Juan Carlos Vázquez"), and the line above it the caption. A subheading
@@ -1570,6 +1619,24 @@ mod tests {
             keep(&menu),
             vec![true, true, false, false, false, false, true]
         );
+    }
+
+    #[test]
+    fn a_labelled_list_of_key_points_between_paragraphs_stays() {
+        let a = "The government approved the budget for next year late on Monday after a cabinet meeting of four hours.";
+        let b = "The largest chapter confirms for another year the cut in payroll taxes for workers on lower incomes.";
+        let c = "On pensions, the measure that caused most debate is the extension of early retirement for one more year.";
+        let paras = [
+            a,
+            b,
+            "The main measures",
+            "Payroll tax cut confirmed for incomes up to 35,000 euros",
+            "Two lowest income tax brackets merged at a rate of 23%",
+            "Public sector contracts renewed with 5 billion set aside",
+            "Three billion for hospitals, mostly for their staff",
+            c,
+        ];
+        assert_eq!(keep(&paras), vec![true; 8]);
     }
 
     #[test]
