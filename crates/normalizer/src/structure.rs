@@ -771,11 +771,12 @@ pub fn structure(
         // Prose starts the body; menus and short banners above the title do not.
         candidate_seen |= candidate;
         headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
-        // A consent or paywall banner the rules missed is the site talking, not prose.
+        // A consent or paywall banner the rules missed above the headline is the
+        // site talking, not prose (asked only before the body: it costs).
         if !candidate
             && !menu
             && word_count(&text) >= 8
-            && crate::classify::site_signal(&text, class_lang) < 2
+            && (body_started || crate::classify::site_signal(&text, class_lang) < 2)
         {
             prose_seen += 1;
             body_started |= candidate_seen || prose_seen >= 2;
