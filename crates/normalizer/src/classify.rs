@@ -556,7 +556,7 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|(?:[.!?]|\s[-–])\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía|crédit|crédito|credit)(?:\s*:[^!?:]{2,60}|[^.!?:]{0,40}/[^!?]{1,40})$|[.!?]\s+(?:courtesy|cortesía|cortesia)\s[^.!?]{2,60}$|[.!?]\s+/\s*\p{Lu}[^!?/]{0,30}$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|(?:[.!?]|\s[-–])\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía|crédit|crédito|credit)(?:\s*:[^!?:]{2,60}|[^.!?:]{0,40}/[^!?]{1,40})$|[.!?]\s+(?:courtesy|cortesía|cortesia)\s[^.!?]{2,60}$|[.!?]\s+/\s*\p{Lu}[^!?/]{0,30}$|^(?:photo|photos|foto|fotos|bild|beeld)\s[^.!?:/]{2,60}\s/\s[^!?/]{2,40}$|^(?:interview|entrevista|intervista|entretien|gespräch)\s*:\s*(?-i:\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|\p{Lu}[\p{L}.'’\-]+)){1,3})$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
     )
     .unwrap()
 });
@@ -650,7 +650,7 @@ static AGENCY_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 /// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
 static BIO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|writer|autor|autorin|auteur|autore|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
+        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|column|kolumne|chronique|columna|rubrica|coluna|rubriek|writer|autor|autorin|auteur|autore|professor|professorin|professeur|professeure|profesor|profesora|professore|professoressa|professora|hoogleraar|researcher|forscher|forscherin|chercheur|chercheuse|investigador|investigadora|ricercatore|ricercatrice|pesquisador|pesquisadora|onderzoeker|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
     )
     .unwrap()
 });
@@ -1763,6 +1763,8 @@ mod tests {
             "Osvaldo Terra no coreto da praça da Matriz, em 2015 - Foto: Arquivo/Jornal do Planalto",
             "Ada Ferri, «Balcone, Sesto», 1962. Courtesy Archivio Ada Ferri",
             "Vecinos y peñistas celebran el chupinazo en la plaza Mayor. / J. L.",
+            "Photo Le Courrier des Vallées / Sylvie Arnaud",
+            "Interview: Thijs van der Linden",
         ] {
             assert!(is_credit(caption), "{caption}");
         }
@@ -1771,6 +1773,7 @@ mod tests {
             "The council said on Tuesday that the photo exhibition would open in May.",
             "Le crédit immobilier reste cher. Crédit agricole et BNP ont relevé leurs taux mardi, selon les courtiers.",
             "Os dados são de 2023 - foram recolhidos pela universidade ao longo de seis meses.",
+            "Interview: what the new law means for tenants",
         ] {
             assert!(!is_credit(prose), "{prose}");
         }
