@@ -949,6 +949,21 @@ fn table_rows(paras: &[&str]) -> Vec<bool> {
     rows
 }
 
+/// Is the nearest line above `i`, a picture's caption or credit aside, the
+/// article's text? ("Os grupos que mais subiram:" introduces the list under it.)
+fn prose_before(class: &[Class], i: usize) -> bool {
+    class[..i]
+        .iter()
+        .rev()
+        .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
+        .is_some_and(|c| matches!(c, Class::Good | Class::Short))
+}
+
+/// The first line from `k` on that is not (yet) judged boilerplate.
+fn next_text(class: &[Class], k: usize) -> Option<usize> {
+    (k..class.len()).find(|&k| !matches!(class[k], Class::Bad(_)))
+}
+
 fn initial(f: &Features) -> Class {
     if f.link_density > 0.3 {
         return Class::Bad("links");
@@ -1172,11 +1187,6 @@ pub fn classify_with(
         if class[i] != Class::Heading || feats[i].words > KEY_POINTS_LABEL_MAX_WORDS {
             continue;
         }
-        let after_prose = class[..i]
-            .iter()
-            .rev()
-            .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
-            .is_some_and(|c| matches!(c, Class::Good | Class::Short));
         let mut j = i + 1;
         while j < class.len()
             && matches!(class[j], Class::Heading | Class::Bad("teaser"))
@@ -1188,22 +1198,20 @@ pub fn classify_with(
             j += 1;
         }
         let items = j - i - 1;
+        if items < LIST_RUN || !prose_before(&class, i) {
+            continue;
+        }
         let coherent = feats[i + 1..j]
             .iter()
             .filter(|f| f.coherence.unwrap_or(0.0) > 0.0)
             .count();
-        let rest = |k: usize| {
-            class[k..]
-                .iter()
-                .find(|c| !matches!(c, Class::Bad(_)))
-                .copied()
-        };
-        let resumes = rest(j) == Some(Class::Good)
-            || (rest(j) == Some(Class::Heading)
-                && (j..class.len())
-                    .find(|&k| !matches!(class[k], Class::Bad(_)))
-                    .is_some_and(|k| rest(k + 1) == Some(Class::Good)));
-        if after_prose && items >= LIST_RUN && 2 * coherent >= items && resumes {
+        // Prose next, or a subheading and then prose.
+        let resumes = next_text(&class, j).is_some_and(|k| match class[k] {
+            Class::Good => true,
+            Class::Heading => next_text(&class, k + 1).is_some_and(|m| class[m] == Class::Good),
+            _ => false,
+        });
+        if 2 * coherent >= items && resumes {
             for c in &mut class[i..j] {
                 *c = Class::Fact;
             }
@@ -1338,50 +1346,37 @@ pub fn classify_with(
         while j < class.len() && class[j] == Class::Heading {
             j += 1;
         }
-        let facts = feats[i..j].iter().filter(|f| f.list_item).count();
-        // "Os grupos que mais subiram:" introduces the list: a short sentence. A
-        // picture's caption may stand between the prose and the list.
-        let after_prose = class[..i]
-            .iter()
-            .rev()
-            .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
-            .is_some_and(|c| matches!(c, Class::Good | Class::Short));
-        // A labelled list between paragraphs of the article ("Le previsioni
-        // giorno per giorno" / "Mercoledì: …" / "Giovedì: …"), a caption or a
-        // credit above it removed already.
-        let labelled = feats[i..j].iter().filter(|f| f.labelled).count();
-        let text = |c: &&Class| !matches!(c, Class::Bad(_));
-        let between = class[..i]
-            .iter()
-            .rev()
-            .find(text)
-            .is_some_and(|c| matches!(c, Class::Good | Class::Short))
-            && class[j..].iter().find(text) == Some(&Class::Good);
-        // Short items about the story between its paragraphs ("Pluspunten" /
-        // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Most
-        // of them share a word with the article; a menu's or a teaser list's
-        // lines do not, and teasers are longer.
-        let (content, coherent) = feats[i..j]
-            .iter()
-            .filter_map(|f| f.coherence)
-            .fold((0, 0), |(n, c), k| (n + 1, c + usize::from(k > 0.0)));
-        let words: usize = feats[i..j].iter().map(|f| f.words).sum();
-        // A fact list may come right before ("Specificaties" / "Accu: 5000 mAh").
-        let after_text = class[..i]
-            .iter()
-            .rev()
-            .find(text)
-            .is_some_and(|c| matches!(c, Class::Good | Class::Short | Class::Fact));
-        let items = after_text
-            && class[j..].iter().find(text) == Some(&Class::Good)
-            && words <= SHORT_ITEMS_MAX_WORDS * (j - i)
-            && content >= LIST_RUN
-            && 3 * coherent >= 2 * content
-            && feats[i..j]
-                .iter()
-                .all(|f| !f.credit && f.site_words == 0 && !f.addresses_reader);
         if j - i >= LIST_RUN {
-            let keep = (after_prose && 3 * facts >= 2 * (j - i))
+            let run = &feats[i..j];
+            let facts = run.iter().filter(|f| f.list_item).count();
+            // The kept line above the run, and whether prose follows it.
+            let above = (0..i).rev().find(|&k| !matches!(class[k], Class::Bad(_)));
+            let text_above = |ok: &[Class]| above.is_some_and(|k| ok.contains(&class[k]));
+            let good_below = next_text(&class, j).is_some_and(|k| class[k] == Class::Good);
+            // A labelled list between paragraphs of the article ("Le previsioni
+            // giorno per giorno" / "Mercoledì: …" / "Giovedì: …"), a caption or a
+            // credit above it removed already.
+            let labelled = run.iter().filter(|f| f.labelled).count();
+            let between = text_above(&[Class::Good, Class::Short]) && good_below;
+            // Short items about the story between its paragraphs ("Pluspunten" /
+            // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Most
+            // of them share a word with the article; a menu's or a teaser list's
+            // lines do not, and teasers are longer. A fact list may come right
+            // before ("Specificaties" / "Accu: 5000 mAh").
+            let (content, coherent) = run
+                .iter()
+                .filter_map(|f| f.coherence)
+                .fold((0, 0), |(n, c), k| (n + 1, c + usize::from(k > 0.0)));
+            let words: usize = run.iter().map(|f| f.words).sum();
+            let items = text_above(&[Class::Good, Class::Short, Class::Fact])
+                && good_below
+                && words <= SHORT_ITEMS_MAX_WORDS * (j - i)
+                && content >= LIST_RUN
+                && 3 * coherent >= 2 * content
+                && run
+                    .iter()
+                    .all(|f| !f.credit && f.site_words == 0 && !f.addresses_reader);
+            let keep = (prose_before(&class, i) && 3 * facts >= 2 * (j - i))
                 || (between && 3 * labelled >= 2 * (j - i))
                 || items;
             for c in &mut class[i..j] {

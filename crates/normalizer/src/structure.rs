@@ -984,24 +984,11 @@ fn apply_classifier(
     // Labels of link lists the rules removed ("Lo más leído", "Mehr zum Thema",
     // "Read more:"), not inline teasers ("READ MORE: Quay Street parking …"),
     // which a subheading of the article may follow.
-    let labels: Vec<usize> = out
-        .removed
-        .iter()
-        .filter(|r| {
-            r.kind == "related-links"
-                && r.text.split_whitespace().count() <= 4
-                && !r.text.trim_end().trim_end_matches(':').contains(':')
-        })
-        .map(|r| r.line)
-        .collect();
-    let under_label: Vec<bool> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| {
-            let above = if i == 0 { 0 } else { lines[i - 1] };
-            labels.iter().any(|&x| above < x && x < l)
-        })
-        .collect();
+    let under_label = right_under(lines, &out.removed, |r| {
+        r.kind == "related-links"
+            && r.text.split_whitespace().count() <= 4
+            && !r.text.trim_end().trim_end_matches(':').contains(':')
+    });
     let mut verdicts = crate::classify::classify_with(
         &texts,
         out.title.as_deref(),
@@ -1013,18 +1000,10 @@ fn apply_classifier(
     // Right under a reader's comment header the rules removed ("Jan B. schreef:",
     // "Pepe_V · hace 2 horas") is that reader's comment: prose the classifier
     // cannot tell from the article's.
-    let headers: Vec<usize> = out
-        .removed
-        .iter()
-        .filter(|r| r.kind == "reader-comment")
-        .map(|r| r.line)
-        .collect();
-    for (i, v) in verdicts.iter_mut().enumerate() {
-        let above = if i == 0 { 0 } else { lines[i - 1] };
-        if headers.iter().any(|&x| above < x && x < lines[i]) {
-            v.keep = false;
-            v.reason = "bad: a reader's comment, under its header";
-        }
+    let under_header = right_under(lines, &out.removed, |r| r.kind == "reader-comment");
+    for (v, _) in verdicts.iter_mut().zip(under_header).filter(|(_, u)| *u) {
+        v.keep = false;
+        v.reason = "bad: a reader's comment, under its header";
     }
     let mut kept = Vec::with_capacity(out.paragraphs.len());
     let mut judged = Vec::with_capacity(out.paragraphs.len());
@@ -1048,6 +1027,20 @@ fn apply_classifier(
     out.removed.sort_by_key(|r| r.line);
     out.paragraphs = kept;
     judged
+}
+
+/// For each kept paragraph (given by its line), whether a removed line that
+/// `pick` selects stands between it and the kept paragraph above it.
+fn right_under(lines: &[usize], removed: &[Removed], pick: impl Fn(&Removed) -> bool) -> Vec<bool> {
+    let marks: Vec<usize> = removed.iter().filter(|r| pick(r)).map(|r| r.line).collect();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let above = if i == 0 { 0 } else { lines[i - 1] };
+            marks.iter().any(|&x| above < x && x < l)
+        })
+        .collect()
 }
 
 #[cfg(test)]
