@@ -1009,6 +1009,40 @@ fn table_rows(paras: &[&str]) -> Vec<bool> {
     rows
 }
 
+/// A live blog's time stamps ("15:47" / "More than 62,000 homes without
+/// electricity" / "15:20" / …): three or more times of day written alike and in
+/// order, newest or oldest first, are the blog's own structure and stay with
+/// their entries. A time alone is a player's duration ("2:14") or a clock.
+fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
+    static TIME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^([01]?\d|2[0-3])([:.h])([0-5]\d)(\s?(?:Uhr|h|hrs))?$").unwrap()
+    });
+    let stamps: Vec<(usize, u32, String)> = paras
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| class[*i] == Class::Bad("stamp"))
+        .filter_map(|(i, p)| {
+            let c = TIME.captures(p.trim())?;
+            let minutes = c[1].parse::<u32>().ok()? * 60 + c[3].parse::<u32>().ok()?;
+            let shape = format!("{}{}", &c[2], c.get(4).map_or("", |m| m.as_str()));
+            Some((i, minutes, shape))
+        })
+        .collect();
+    if stamps.len() < LIVE_STAMPS_MIN || stamps.iter().any(|s| s.2 != stamps[0].2) {
+        return;
+    }
+    let times: Vec<u32> = stamps.iter().map(|s| s.1).collect();
+    let ordered = times.windows(2).all(|w| w[0] >= w[1]) || times.windows(2).all(|w| w[0] <= w[1]);
+    if ordered {
+        for (i, _, _) in stamps {
+            class[i] = Class::Fact;
+        }
+    }
+}
+
+/// Fewest time stamps that make a live blog.
+const LIVE_STAMPS_MIN: usize = 3;
+
 /// Is the nearest line above `i`, a picture's caption or credit aside, the
 /// article's text? ("Os grupos que mais subiram:" introduces the list under it.)
 fn prose_before(class: &[Class], i: usize) -> bool {
@@ -1108,6 +1142,7 @@ pub fn classify_with(
         }
     }
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
+    live_blog_stamps(paras, &mut class);
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
         let mut j = i;
         while j < class.len()
@@ -1583,6 +1618,34 @@ mod tests {
             .into_iter()
             .map(|v| v.keep)
             .collect()
+    }
+
+    #[test]
+    fn live_blog_stamps_stay_and_a_lone_duration_goes() {
+        let blog = [
+            "Storm Eunice has brought gusts of over 90mph to the west coast, and the Met Office has warned people to stay indoors.",
+            "15:47",
+            "More than 62,000 homes without electricity",
+            "Engineers say they will not be able to reach some villages before tomorrow morning, the network operator said.",
+            "15:20",
+            "All ferries from Oban and Ardrossan were cancelled for the rest of the day, the operator said in a statement.",
+            "14:58",
+            "Police in Dumfries have closed the coastal road after a lorry overturned in the wind near the harbour.",
+        ];
+        let kept = keep(&blog);
+        assert!(kept[1] && kept[4] && kept[6], "stamps lost: {kept:?}");
+        assert!(kept[2], "an entry's heading lost: {kept:?}");
+        // Out of order: not a blog's stamps.
+        let mut shuffled = blog;
+        shuffled.swap(1, 4);
+        assert!(!keep(&shuffled)[1]);
+        // One time alone is a player's duration.
+        let video = [
+            "The minister defended the plan in parliament on Tuesday, saying the country could not wait any longer.",
+            "2:14",
+            "Opposition leaders said the figures did not add up and called for an independent review of the costs.",
+        ];
+        assert!(!keep(&video)[1]);
     }
 
     #[test]
