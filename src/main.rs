@@ -293,7 +293,6 @@ fn main() -> ExitCode {
         return check_config(&loaded);
     };
     let log = init_logging(&loaded.config);
-    limit_malloc_arenas();
     // Blocking work (file I/O, index and sink writes) runs on a small, fixed pool;
     // the normalizer and enricher run on their own threads, one per worker, so
     // their regex caches stay one per worker (`newsflow_record::workers`).
@@ -328,19 +327,11 @@ fn main() -> ExitCode {
 /// mimalloc: a record's processing is thousands of short-lived strings (words,
 /// lines, features), and glibc malloc spent about 13% of `newsflow once`'s CPU on
 /// them (perf, 10,000 text drops); mimalloc's per-thread free lists cost less.
+/// Its arenas are committed on demand (.cargo/config.toml), so freed pages go
+/// back to the kernel. (glibc's arena limit, set here before, had nothing left
+/// to limit: no Rust allocation goes through glibc malloc.)
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// glibc gives each thread its own malloc arena, and freed memory stays in them;
-/// two arenas keep the resident set close to what is live. (Only C code linked in
-/// still allocates from glibc now; mimalloc's own setting is in .cargo/config.toml.)
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator; called before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
 
 /// The rule packs the config names, for the offline commands; exit code 2 if invalid.
 fn rules_from(

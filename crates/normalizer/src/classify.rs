@@ -523,27 +523,23 @@ const PLATFORM_WORDS: &[&str] = &[
 
 /// The cue patterns of one language, indexed so that a paragraph's words are
 /// looked up once each instead of compared with every pattern (that comparison
-/// was 3-5% of a record's CPU).
+/// was 3-5% of a record's CPU). Each pattern (a platform's name, a cue word, or a
+/// cue stem ending in `*`) is one bit of a [`Cues::mask`].
 struct Cues {
-    /// Platform names, then the language's cue words, in order.
-    all: Vec<&'static str>,
     exact: HashMap<&'static str, u32>,
-    /// Stems (patterns ending in `*`, without it) and their place in `all`.
+    /// Stems (patterns ending in `*`, without it) and their bit.
     stems: Vec<(&'static str, u32)>,
 }
 
 impl Cues {
     fn of(lang: &str) -> Cues {
-        let all: Vec<&'static str> = PLATFORM_WORDS
-            .iter()
-            .chain(cue_words(lang))
-            .copied()
-            .collect();
-        // A bit a pattern in `cue_mask`.
-        assert!(all.len() <= 128, "more than 128 cue words for {lang}");
         let mut exact = HashMap::new();
         let mut stems = Vec::new();
-        for (i, c) in all.iter().enumerate() {
+        for (i, c) in PLATFORM_WORDS.iter().chain(cue_words(lang)).enumerate() {
+            assert!(
+                i < 128,
+                "more than 128 cue words for {lang}: a mask is a u128"
+            );
             match c.strip_suffix('*') {
                 Some(stem) => stems.push((stem, i as u32)),
                 None => {
@@ -551,9 +547,10 @@ impl Cues {
                 }
             }
         }
-        Cues { all, exact, stems }
+        Cues { exact, stems }
     }
 
+    /// The cues of `lang`; platform names only for a language `cue_words` lacks.
     fn for_lang(lang: Option<&str>) -> &'static Cues {
         static BY_LANG: LazyLock<HashMap<&'static str, Cues>> = LazyLock::new(|| {
             ["", "en", "de", "fr", "es", "it", "pt", "nl"]
@@ -566,8 +563,8 @@ impl Cues {
             .unwrap_or_else(|| &by_lang[""])
     }
 
-    /// One bit per pattern in `all` that some word matches.
-    fn mask(&self, words: &[String]) -> u128 {
+    /// One bit per pattern that some word matches.
+    fn mask<'w>(&self, words: impl IntoIterator<Item = &'w String>) -> u128 {
         let mut mask = 0u128;
         for w in words {
             if let Some(&i) = self.exact.get(w.as_str()) {
@@ -580,25 +577,6 @@ impl Cues {
             }
         }
         mask
-    }
-}
-
-/// The site words of a paragraph as the patterns that matched (a platform's
-/// name, a cue word, or a cue stem ending in `*`).
-fn cue_hits(words: &[String], lang: Option<&str>) -> impl Iterator<Item = &'static str> {
-    let cues = Cues::for_lang(lang);
-    let mask = cues.mask(words);
-    cues.all
-        .iter()
-        .enumerate()
-        .filter(move |(i, _)| mask & (1 << i) != 0)
-        .map(|(_, c)| *c)
-}
-
-fn cue_matches(cue: &str, word: &str) -> bool {
-    match cue.strip_suffix('*') {
-        Some(stem) => word.starts_with(stem),
-        None => word == cue,
     }
 }
 
@@ -1017,22 +995,23 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
     static TIME: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^([01]?\d|2[0-3])([:.h])([0-5]\d)(\s?(?:Uhr|h|hrs))?$").unwrap()
     });
-    let stamps: Vec<(usize, u32, String)> = paras
+    // (paragraph, minutes since midnight, how it is written: separator and suffix)
+    let stamps: Vec<(usize, u32, (&str, &str))> = paras
         .iter()
         .enumerate()
         .filter(|(i, _)| class[*i] == Class::Bad("stamp"))
         .filter_map(|(i, p)| {
             let c = TIME.captures(p.trim())?;
             let minutes = c[1].parse::<u32>().ok()? * 60 + c[3].parse::<u32>().ok()?;
-            let shape = format!("{}{}", &c[2], c.get(4).map_or("", |m| m.as_str()));
+            let shape = (c.get(2)?.as_str(), c.get(4).map_or("", |m| m.as_str()));
             Some((i, minutes, shape))
         })
         .collect();
     if stamps.len() < LIVE_STAMPS_MIN || stamps.iter().any(|s| s.2 != stamps[0].2) {
         return;
     }
-    let times: Vec<u32> = stamps.iter().map(|s| s.1).collect();
-    let ordered = times.windows(2).all(|w| w[0] >= w[1]) || times.windows(2).all(|w| w[0] <= w[1]);
+    let ordered =
+        stamps.windows(2).all(|w| w[0].1 >= w[1].1) || stamps.windows(2).all(|w| w[0].1 <= w[1].1);
     if ordered {
         for (i, _, _) in stamps {
             class[i] = Class::Fact;
@@ -1162,25 +1141,34 @@ pub fn classify_with(
             *c = Class::Bad("list");
         }
     }
-    // Site words the story is about do not make its prose the site talking.
-    let prose: Vec<usize> = (0..class.len())
-        .filter(|&k| class[k] == Class::Good)
-        .collect();
-    for (i, f) in feats.iter_mut().enumerate() {
-        if f.site_words == 0 {
-            continue;
-        }
-        let topical = cue_hits(&words[i], cx.lang)
-            .filter(|c| {
+    // Site words the story is about do not make its prose the site talking: a
+    // cue found in two other prose paragraphs (or the title) is the story's.
+    if feats.iter().any(|f| f.site_words > 0) {
+        let cues = Cues::for_lang(cx.lang);
+        let prose: Vec<(usize, u128)> = (0..class.len())
+            .filter(|&k| class[k] == Class::Good)
+            .map(|k| (k, cues.mask(&words[k])))
+            .collect();
+        let title = cues.mask(&cx.title_words);
+        for (i, f) in feats
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, f)| f.site_words > 0)
+        {
+            let mut own = cues.mask(&words[i]);
+            let mut topical = 0;
+            while own != 0 {
+                let bit = own & own.wrapping_neg();
+                own &= own - 1;
                 let elsewhere = prose
                     .iter()
-                    .filter(|&&k| k != i && words[k].iter().any(|w| cue_matches(c, w)))
+                    .filter(|(k, m)| *k != i && m & bit != 0)
                     .count()
-                    + usize::from(cx.title_words.iter().any(|w| cue_matches(c, w)));
-                elsewhere >= TOPICAL_MIN
-            })
-            .count();
-        f.site_words -= topical.min(f.site_words);
+                    + usize::from(title & bit != 0);
+                topical += usize::from(elsewhere >= TOPICAL_MIN);
+            }
+            f.site_words -= topical.min(f.site_words);
+        }
     }
     if let Some(k) = standfirst.filter(|&k| class.get(k) == Some(&Class::Bad("caption"))) {
         if feats[k].site_words == 0 && !feats[k].addresses_reader {
