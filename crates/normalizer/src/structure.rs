@@ -62,6 +62,9 @@ struct Para {
 /// Fewest words of a question taken for a headline.
 const QUESTION_TITLE_MIN_WORDS: usize = 6;
 
+/// Most words of a menu item under the site's tagline.
+const MENU_ITEM_MAX_WORDS: usize = 3;
+
 /// A headline this long right above a longer candidate is the title.
 const TITLE_MIN_WORDS: usize = 5;
 
@@ -324,6 +327,13 @@ fn word_count(s: &str) -> usize {
     s.split_whitespace().count()
 }
 
+/// Words with a letter in them: a ticker line has few among its figures.
+fn letter_words(s: &str) -> usize {
+    s.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count()
+}
+
 /// Could this paragraph be a headline? Short, not a sentence, not starting lowercase.
 fn title_shaped(p: &str) -> bool {
     let words = word_count(p);
@@ -373,7 +383,7 @@ const DATE_LINE_MAX_WORDS: usize = 16;
 fn date_only(text: &str) -> bool {
     static DATE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
-            r"(?i)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}[:h.]\d{2}(?:\s*(?:uhr|h|am|pm))?|\d{1,4}(?:st|nd|rd|th|er|º)?",
+            r"(?i)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}[:h.]\d{2}(?:\s*(?:uhr|h|am|pm))?|\b\d{1,4}(?:st|nd|rd|th|er|º)?\b",
         )
         .unwrap()
     });
@@ -793,30 +803,72 @@ pub fn structure(
     let plausible = |t: &str| {
         !crate::classify::is_credit(t)
             && !CLOCK.is_match(t)
-            && !SENTENCE_BREAK.is_match(t)
             && !t.contains(" / ")
             && crate::classify::site_signal(t, class_lang) < 2
     };
-    let usable: Vec<usize> = kept
+    let single = |t: &str| !SENTENCE_BREAK.is_match(t);
+    let usable_where = |pick: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        kept.iter()
+            .enumerate()
+            .filter(|(_, (_, t, c, p))| {
+                *c && p.is_none() && word_count(t) >= 2 && plausible(t) && pick(t)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut usable = usable_where(&single);
+    // The site's tagline sits above its menu ("Serving Northfield, Millbrook and
+    // the Tarn Valley since 1887", then "News", "Sport"…) and may be longer than
+    // the headline, which has its standfirst, byline or date under it: two of
+    // the next three lines are menu items, and the next is not lifted. Lines a
+    // rule removes (buttons) are skipped.
+    let mut under: Vec<(usize, bool)> = lifted.iter().map(|(l, _, _)| (*l, false)).collect();
+    under.extend(
+        kept.iter()
+            .filter(|(_, _, _, p)| p.is_none())
+            .map(|(l, t, _, _)| (*l, word_count(t) <= MENU_ITEM_MAX_WORDS)),
+    );
+    under.sort_unstable_by_key(|(l, _)| *l);
+    let lifted_at = |line: usize| lifted.iter().any(|(l, _, _)| *l == line);
+    let heads_menu = |line: usize| -> bool {
+        let at = under.partition_point(|(l, _)| *l <= line);
+        let next = &under[at..under.len().min(at + 3)];
+        !next.first().is_some_and(|&(l, _)| lifted_at(l))
+            && next.iter().filter(|(_, item)| *item).count() >= 2
+    };
+    let longest_of = |usable: &[usize]| {
+        usable.iter().copied().max_by_key(|&i| {
+            (
+                !heads_menu(kept[i].0),
+                word_count(&kept[i].1),
+                std::cmp::Reverse(i),
+            )
+        })
+    };
+    // Two sentences on a line are a headline ("Our towns don't need more car
+    // parks. They need more reasons to stay") only when no one-sentence line of the
+    // head reads as one: menus, buttons and ticker lines ("FTSE MIB 28.914
+    // +0,62%") are all that is left then.
+    if usable
         .iter()
-        .enumerate()
-        .filter(|(_, (_, t, c, p))| *c && p.is_none() && word_count(t) >= 2 && plausible(t))
-        .map(|(i, _)| i)
-        .collect();
-    let longest = usable
-        .iter()
-        .copied()
-        .max_by_key(|&i| (word_count(&kept[i].1), std::cmp::Reverse(i)));
+        .all(|&i| letter_words(&kept[i].1) < TITLE_MIN_WORDS)
+    {
+        let two = usable_where(&|t: &str| !single(t));
+        if !two.is_empty() {
+            usable = two;
+        }
+    }
+    let longest = longest_of(&usable);
     // A headline right above the longest candidate is the title and the longest
-    // its standfirst.
+    // its standfirst; a ticker line ("Gold 2.341 $ +0,32 %") is not a headline.
     let title_at = longest
         .map(|i| match i.checked_sub(1) {
-            Some(h) if usable.contains(&h) && word_count(&kept[h].1) >= TITLE_MIN_WORDS => h,
+            Some(h) if usable.contains(&h) && letter_words(&kept[h].1) >= TITLE_MIN_WORDS => h,
             _ => i,
         })
         .or_else(|| {
             kept.iter().position(|(_, t, c, p)| {
-                *c && p.as_ref().is_none_or(|r| r.kind != "learned") && plausible(t)
+                *c && p.as_ref().is_none_or(|r| r.kind != "learned") && plausible(t) && single(t)
             })
         })
         .filter(|i| i + 1 < kept.len());
@@ -1411,6 +1463,35 @@ mod tests {
         );
         assert_eq!(s.title, None);
         assert_eq!(s.paragraphs.len(), 1);
+    }
+
+    #[test]
+    fn a_two_sentence_headline_under_buttons_and_tickers() {
+        let rules =
+            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
+        let body = "\nThe council voted on Tuesday night to turn the car park behind the market into a square with trees and benches.\n\
+                    Traders said the change would bring people back to the high street after years of empty units.";
+        let square = "Council turns market car park into a square";
+        let cases = [
+            // Only buttons and a ticker besides it: two sentences are the headline.
+            (
+                "Log in\nFTSE 100 8,312 +0.4%\nOur towns don't need more car parks. They need more reasons to stay",
+                "Our towns don't need more car parks. They need more reasons to stay",
+            ),
+            // A ticker line right above the headline is not taken for it.
+            ("Gold 2,341 $ +0.32 %\nCouncil turns market car park into a square", square),
+            // The site's tagline above its menu is longer than the headline.
+            (
+                "The Northfield Gazette\nServing Northfield, Millbrook and the Tarn Valley since 1887\n\
+                 Subscribe from £1 a week\nSign in\nNews\nSport\nWhat's On\n\
+                 Council turns market car park into a square",
+                square,
+            ),
+        ];
+        for (head, title) in cases {
+            let s = structure(&format!("{head}{body}"), &rules, Layers::default(), None);
+            assert_eq!(s.title.as_deref(), Some(title), "{head}");
+        }
     }
 
     #[test]
