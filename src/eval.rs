@@ -365,6 +365,14 @@ mod tests {
             ("blind", 0.92, 0.94),
             ("blind2", 0.87, 0.90),
             ("blind3", 0.90, 0.92),
+            ("blind4", 0.97, 0.95),
+            ("blind5", 0.89, 0.94),
+            ("blind6", 0.88, 0.90),
+            ("blind7", 0.84, 0.88),
+            ("blind8", 0.92, 0.95),
+            ("blind9", 0.93, 0.96),
+            ("blind10", 0.87, 0.94),
+            ("blind11", 0.83, 0.94),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
