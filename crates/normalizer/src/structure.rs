@@ -822,19 +822,28 @@ pub fn structure(
     // the headline, which has its standfirst, byline or date under it: two of
     // the next three lines are menu items, and the next is not lifted. Lines a
     // rule removes (buttons) are skipped.
-    let mut under: Vec<(usize, bool)> = lifted.iter().map(|(l, _, _)| (*l, false)).collect();
+    #[derive(PartialEq)]
+    enum Under {
+        Lifted,
+        MenuItem,
+        Other,
+    }
+    let mut under: Vec<(usize, Under)> =
+        lifted.iter().map(|(l, _, _)| (*l, Under::Lifted)).collect();
     under.extend(
         kept.iter()
             .filter(|(_, _, _, p)| p.is_none())
-            .map(|(l, t, _, _)| (*l, word_count(t) <= MENU_ITEM_MAX_WORDS)),
+            .map(|(l, t, _, _)| {
+                let item = word_count(t) <= MENU_ITEM_MAX_WORDS;
+                (*l, if item { Under::MenuItem } else { Under::Other })
+            }),
     );
     under.sort_unstable_by_key(|(l, _)| *l);
-    let lifted_at = |line: usize| lifted.iter().any(|(l, _, _)| *l == line);
     let heads_menu = |line: usize| -> bool {
         let at = under.partition_point(|(l, _)| *l <= line);
         let next = &under[at..under.len().min(at + 3)];
-        !next.first().is_some_and(|&(l, _)| lifted_at(l))
-            && next.iter().filter(|(_, item)| *item).count() >= 2
+        next.first().is_some_and(|(_, u)| *u != Under::Lifted)
+            && next.iter().filter(|(_, u)| *u == Under::MenuItem).count() >= 2
     };
     let longest_of = |usable: &[usize]| {
         usable.iter().copied().max_by_key(|&i| {
