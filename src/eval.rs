@@ -373,6 +373,8 @@ mod tests {
             ("blind9", 0.93, 0.96),
             ("blind10", 0.87, 0.94),
             ("blind11", 0.83, 0.94),
+            ("blind12", 0.88, 0.88),
+            ("blind13", 0.89, 0.91),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
