@@ -13,7 +13,9 @@ use crate::rules::ends_terminated;
 use newsflow_record::words::{stopwords, StopWords};
 use regex::Regex;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+// rapidhash, not std's SipHash: the classifier hashes every word of every paragraph
+// several times (stems, coherence, title words), and SipHash was a tenth of its time.
+use rapidhash::{RapidHashMap as HashMap, RapidHashSet as HashSet};
 use std::sync::LazyLock;
 
 /// Features of one paragraph, reported by `newsflow explain`.
@@ -534,7 +536,7 @@ struct Cues {
 
 impl Cues {
     fn of(lang: &str) -> Cues {
-        let mut exact = HashMap::new();
+        let mut exact = HashMap::default();
         let mut stems = Vec::new();
         for (i, c) in PLATFORM_WORDS.iter().chain(cue_words(lang)).enumerate() {
             assert!(
@@ -854,7 +856,7 @@ fn stem_table<'w>(
     stop: Option<&StopWords>,
 ) -> HashMap<String, usize> {
     let title_words = title.map(words_of).unwrap_or_default();
-    let mut stems: HashMap<String, usize> = HashMap::new();
+    let mut stems: HashMap<String, usize> = HashMap::default();
     let mut count = |w: &String| {
         if is_content(w, stop) {
             *stems.entry(stem(w).to_string()).or_default() += 1;
@@ -873,7 +875,7 @@ fn coherence(
     stop: Option<&StopWords>,
     counted: bool,
 ) -> Option<f32> {
-    let mut own: HashMap<&str, usize> = HashMap::new();
+    let mut own: HashMap<&str, usize> = HashMap::default();
     for w in words.iter().filter(|w| is_content(w, stop)) {
         *own.entry(stem(w)).or_default() += 1;
     }
@@ -1056,7 +1058,7 @@ fn repeated_names(
         .iter()
         .map(|p| Some(p.trim()).filter(|p| bare_name(p, stop)))
         .collect();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::default();
     for name in names.iter().flatten() {
         *seen.entry(name).or_default() += 1;
     }

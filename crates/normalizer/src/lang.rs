@@ -35,6 +35,40 @@ pub fn detect_document(sample: &str) -> DocLang {
     }
 }
 
+/// What [`detect_document`] reads of a document: its paragraphs of prose (ten
+/// words or more), in order, up to [`SAMPLE_CHARS`]; the start of the text when
+/// there is too little prose. whatlang's time grows with the text (lowercasing,
+/// sorting its trigrams, scoring every character against every alphabet):
+/// 2,000 characters of prose cost ~270 µs against ~400 µs for the first 4,000
+/// of the page, and name the language at least as often, because the menus and
+/// banners at the top are left out (on the 655 labelled fixture documents:
+/// confident and right 644 times against 642, never wrong either way).
+pub fn document_sample<'a>(paras: impl Iterator<Item = &'a str>, text: &str) -> String {
+    let (mut sample, mut chars) = (String::new(), 0);
+    for p in paras.filter(|p| p.split_whitespace().nth(9).is_some()) {
+        if chars >= SAMPLE_CHARS {
+            break;
+        }
+        if !sample.is_empty() {
+            sample.push('\n');
+        }
+        sample.push_str(p);
+        chars += p.chars().count() + 1;
+    }
+    if sample.len() < MIN_PROSE_SAMPLE {
+        return text.chars().take(SAMPLE_CHARS).collect();
+    }
+    match sample.char_indices().nth(SAMPLE_CHARS) {
+        Some((end, _)) => sample[..end].to_string(),
+        None => sample,
+    }
+}
+
+/// Characters of a document given to whatlang.
+pub const SAMPLE_CHARS: usize = 2000;
+/// Less prose than this (bytes) and the sample is the start of the text instead.
+const MIN_PROSE_SAMPLE: usize = 400;
+
 /// What [`detect_document`] found.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DocLang {
@@ -114,6 +148,24 @@ pub fn compatible(rule_langs: &[String], lang: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_document_sample_is_its_prose() {
+        let menu = "Home\nNews\nSport\nAccedi per commentare\n";
+        let prose = "The city council approved the new budget on Tuesday after a long debate about the costs of the tram line.";
+        let text = format!("{menu}{}", [prose; 4].join("\n"));
+        let sample = document_sample(text.split('\n'), &text);
+        assert!(!sample.contains("Home") && sample.starts_with("The city council"));
+        // Too little prose: the start of the text, menus and all.
+        let short = "Home\nNews\nA short note.";
+        assert_eq!(document_sample(short.split('\n'), short), short);
+        // Never more than SAMPLE_CHARS characters, cut on a character boundary.
+        let long = "Überall in der Stadt wurden am Dienstag neue Fahrradwege eröffnet, sagte die Bürgermeisterin.\n".repeat(100);
+        assert_eq!(
+            document_sample(long.split('\n'), &long).chars().count(),
+            SAMPLE_CHARS
+        );
+    }
 
     #[test]
     fn gating() {

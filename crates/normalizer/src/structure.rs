@@ -560,7 +560,7 @@ pub fn structure(
 ) -> Structured {
     let mut out = Structured::default();
     let paras = paragraphs(text);
-    let sample: String = text.chars().take(4000).collect();
+    let sample = crate::lang::document_sample(paras.iter().map(|p| p.text.as_str()), text);
     let detected = crate::lang::detect_document(&sample);
     let (doc_lang, class_lang) = (detected.strict, detected.lenient);
     out.language = doc_lang.map(|l| (l, detected.confidence));
