@@ -125,6 +125,11 @@ const NAME_CAPTION_MAX_WORDS: usize = 12;
 /// content words in the article's prose or title.
 const STANDFIRST_MIN_WORDS: usize = 8;
 const STANDFIRST_MIN_COHERENCE: f32 = 0.2;
+/// Fewest words of a paragraph speaking to the reader that can be the story's
+/// own prose after the article text (shorter ones are the site's prompts).
+const READER_PROSE_MIN_WORDS: usize = 30;
+/// Least coherence with the story of such a paragraph.
+const READER_PROSE_MIN_COHERENCE: f32 = 0.2;
 
 /// Second-person words per language (the same word can mean "of the" in French
 /// and "you" in German, so the document's language picks the list). German "Sie"
@@ -1525,11 +1530,19 @@ pub fn classify_with(
     }
 
     // After the article's last plain paragraph, text that speaks to the reader is
-    // the site talking: subscriptions, newsletters, donations, comment rules.
-    if let Some(last_plain) = (0..class.len())
-        .rev()
-        .find(|&i| class[i] == Class::Good && !feats[i].addresses_reader)
-    {
+    // the site talking: subscriptions, newsletters, donations, comment rules. A
+    // review's or a live blog's own prose says "you" too ("If you want a robot
+    // that cleans edges properly …", "Good morning and welcome to our live
+    // coverage of …"): long, about the story and without the site's words, it
+    // is plain text.
+    let story_prose = |f: &Features| {
+        f.words >= READER_PROSE_MIN_WORDS
+            && f.site_words == 0
+            && f.coherence.unwrap_or(0.0) >= READER_PROSE_MIN_COHERENCE
+    };
+    if let Some(last_plain) = (0..class.len()).rev().find(|&i| {
+        class[i] == Class::Good && (!feats[i].addresses_reader || story_prose(&feats[i]))
+    }) {
         for i in last_plain + 1..class.len() {
             if feats[i].addresses_reader && !matches!(class[i], Class::Bad(_)) {
                 class[i] = Class::Bad("reader");
@@ -1723,6 +1736,22 @@ mod tests {
             "The party, which sits on the left of the chamber, lost four seats in the vote.",
             15
         ));
+    }
+
+    #[test]
+    fn a_review_speaking_to_the_reader_keeps_its_verdict() {
+        let review = [
+            "The Kestrel V7 Pro cleans edges better than any robot vacuum we have tested at this price, thanks to a swinging side brush that reaches into corners.",
+            "In our standard test the robot picked up 97 per cent of the oats, rice and flour we scattered across hard floor and carpet, in a single pass.",
+            "If you want a robot vacuum that cleans the edges of a room properly and you don't mind a noisy dock, the Kestrel V7 Pro is easy to recommend, and the edge brush is worth it.",
+            "Get the best deals and reviews in your inbox every week: sign up to our newsletter.",
+        ];
+        let kept = keep(&review);
+        assert!(
+            kept[2],
+            "the verdict, long and about the robot vacuum: {kept:?}"
+        );
+        assert!(!kept[3], "the newsletter prompt after it: {kept:?}");
     }
 
     #[test]

@@ -76,8 +76,10 @@ static CLOCK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d{1,2}:\d{2}\b"
 static SENTENCE_BREAK: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\p{Ll}[.!?] \p{Lu}").unwrap());
 
-/// How many leading paragraphs may hold the title, byline or a dateline.
-const HEAD: usize = 25;
+/// How many leading paragraphs may hold the title, byline or a dateline. Pages
+/// put 30 lines of consent buttons, menus and "Trending" links above the
+/// headline; the head ends earlier anyway, at the first prose under a headline.
+const HEAD: usize = 40;
 const TITLE_MAX_WORDS: usize = 30;
 const TITLE_MAX_CHARS: usize = 250;
 
