@@ -34,6 +34,10 @@ bench-extract GOLD SCORER="":
 bench-dedup PREFILL="1000000" DOCS="20000":
     cargo bench -p newsflow-deduplicator --bench throughput -- {{PREFILL}} {{DOCS}}
 
+# Normalizer text path and its parts, one thread: just bench-normalizer (fixtures) or just bench-normalizer "DIR 3000"
+bench-normalizer ARGS="":
+    cargo bench -p newsflow-normalizer --bench throughput -- {{ARGS}}
+
 # Near-duplicate quality on generated syndication: just eval-dedup ../shared/corpus/readability-dev 20000
 eval-dedup SOURCES DOCS="20000":
     scripts/gen-syndicated.py --sources tests/fixtures/seeds {{SOURCES}} --out var/gen-dedup --docs {{DOCS}} --seed 7
