@@ -373,8 +373,9 @@ mod tests {
             ("blind9", 0.93, 0.96),
             ("blind10", 0.87, 0.94),
             ("blind11", 0.83, 0.94),
-            ("blind12", 0.88, 0.88),
-            ("blind13", 0.89, 0.91),
+            ("blind12", 0.89, 0.95),
+            ("blind13", 0.92, 0.91),
+            ("blind14", 0.86, 0.89),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",

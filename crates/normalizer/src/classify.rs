@@ -1019,17 +1019,30 @@ fn table_rows(paras: &[&str]) -> Vec<bool> {
 /// their entries. A time alone is a player's duration ("2:14") or a clock.
 fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
     static TIME: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^([01]?\d|2[0-3])([:.h])([0-5]\d)(\s?(?:Uhr|h|hrs))?$").unwrap()
+        Regex::new(r"^([01]?\d|2[0-3])([:.h])([0-5]\d)(\s?(?:Uhr|h|hrs|(?i:[ap]\.?m\.?)))?$")
+            .unwrap()
     });
     // (paragraph, minutes since midnight, how it is written: separator and suffix)
     let stamps: Vec<(usize, u32, (&str, &str))> = paras
         .iter()
         .enumerate()
-        .filter(|(i, _)| class[*i] == Class::Bad("stamp"))
+        // "4:47pm" holds a word ("pm") and so is no bare stamp to `initial`.
+        .filter(|(i, _)| matches!(class[*i], Class::Bad("stamp") | Class::Heading))
         .filter_map(|(i, p)| {
             let c = TIME.captures(p.trim())?;
-            let minutes = c[1].parse::<u32>().ok()? * 60 + c[3].parse::<u32>().ok()?;
-            let shape = (c.get(2)?.as_str(), c.get(4).map_or("", |m| m.as_str()));
+            let suffix = c.get(4).map_or("", |m| m.as_str());
+            let (pm, twelve) = match suffix.trim_start().as_bytes().first() {
+                Some(b'p' | b'P') => (true, true),
+                Some(b'a' | b'A') => (false, true),
+                _ => (false, false),
+            };
+            let mut hour = c[1].parse::<u32>().ok()?;
+            if twelve {
+                hour = hour % 12 + if pm { 12 } else { 0 };
+            }
+            let minutes = hour * 60 + c[3].parse::<u32>().ok()?;
+            // "11:30am" and "4:47pm" are written alike.
+            let shape = (c.get(2)?.as_str(), if twelve { "am/pm" } else { suffix });
             Some((i, minutes, shape))
         })
         .collect();
@@ -1047,6 +1060,176 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
 
 /// Fewest time stamps that make a live blog.
 const LIVE_STAMPS_MIN: usize = 3;
+
+/// A review's price box ("Today's best deals" / "£449 at Kestrel" / "£419.99 at
+/// HomeTech Direct" / "View all prices"): shop lines, each an amount and a
+/// seller, and the box's own header and footer next to them. Hand-written: a
+/// price with a shop's name is the same shape on every site, and the box sits
+/// inside pros-and-cons or spec lists that are the article's, so it must be cut
+/// out before those lists are judged.
+fn shop_boxes(paras: &[&str], words: &[Vec<String>], lang: Option<&str>, class: &mut [Class]) {
+    static PRICE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)(?:[€£$]\s?\d[\d.,]*|\d[\d.,]*\s?(?:€|£|\$|euros?\b|eur\b|usd\b|gbp\b|chf\b))(?:\s+\S+){0,2}?\s+(?:at|from|bei|bij|chez|en|da|em|na|no|su|auf|op|via|sur|von|de|ab)\s+(?-i:\p{Lu}|\S+\.(?:com|de|fr|es|it|nl|pt|be|co\.uk)\b)",
+        )
+        .unwrap()
+    });
+    let shop: Vec<bool> = paras
+        .iter()
+        .map(|p| p.split_whitespace().count() <= SHOP_LINE_MAX_WORDS && PRICE.is_match(p))
+        .collect();
+    if !shop.contains(&true) {
+        return;
+    }
+    let shop_word = |class: &[Class], k: usize| {
+        !matches!(class[k], Class::Good)
+            && words[k].len() <= SHOP_LINE_MAX_WORDS
+            && words[k]
+                .iter()
+                .any(|w| shop_words(lang).contains(&w.as_str()))
+    };
+    let mut i = 0;
+    while i < class.len() {
+        if !shop[i] {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < class.len() && shop[j] {
+            j += 1;
+        }
+        let start = if i > 0 && shop_word(class, i - 1) {
+            i - 1
+        } else {
+            i
+        };
+        let end = if j < class.len() && shop_word(class, j) {
+            j + 1
+        } else {
+            j
+        };
+        for c in &mut class[start..end] {
+            *c = Class::Bad("shop");
+        }
+        i = end;
+    }
+}
+
+/// A reader's comment header: a name or handle, a dot or bar, and when it was
+/// posted ("marcoL · 23 giugno 2024 alle 09:14", "Peter_V · 11:37", "Andrés P. ·
+/// 08/02/2024 10:48", "Sanne | 2 uur geleden"). Hand-written: the shape is the
+/// same in every language and the rule packs see lines with the dot folded away.
+fn comment_header(text: &str) -> bool {
+    static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,3} [·•|] (.{1,48})$")
+            .unwrap()
+    });
+    static POSTED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}\b|\b(?:ago|hace|vor|il y a|fa|há|geleden)\b")
+            .unwrap()
+    });
+    HEADER
+        .captures(text.trim())
+        .and_then(|c| c.get(1))
+        .is_some_and(|posted| {
+            posted.as_str().split_whitespace().count() <= 7 && POSTED.is_match(posted.as_str())
+        })
+}
+
+/// Two or more comment headers after the article make a thread: each header
+/// and the lines under it, up to the next header, are readers' comments.
+fn comment_threads(paras: &[&str], class: &mut [Class]) {
+    let Some(first_good) = class.iter().position(|c| *c == Class::Good) else {
+        return;
+    };
+    let headers: Vec<usize> = (first_good + 1..paras.len())
+        .filter(|&i| comment_header(paras[i]))
+        .collect();
+    if headers.len() < COMMENT_HEADERS_MIN {
+        return;
+    }
+    for (n, &h) in headers.iter().enumerate() {
+        // A comment runs to the next header when that is near; the last one
+        // is taken to be a single paragraph.
+        let end = match headers.get(n + 1) {
+            Some(&next) if next - h <= COMMENT_MAX_PARAGRAPHS + 1 => next,
+            _ => (h + 2).min(paras.len()),
+        };
+        for c in &mut class[h..end] {
+            *c = Class::Bad("comment");
+        }
+    }
+}
+
+/// Fewest comment headers that make a thread (one could be a byline with a date).
+const COMMENT_HEADERS_MIN: usize = 2;
+/// Most paragraphs of one reader's comment.
+const COMMENT_MAX_PARAGRAPHS: usize = 3;
+
+/// Longest line of a price box, in words.
+const SHOP_LINE_MAX_WORDS: usize = 8;
+
+/// Words of a price box's header or footer ("Today's best deals", "Bekijk de
+/// laagste prijs"), lower case.
+fn shop_words(lang: Option<&str>) -> &'static [&'static str] {
+    match lang.unwrap_or("") {
+        "en" => &[
+            "deal",
+            "deals",
+            "price",
+            "prices",
+            "buy",
+            "shop",
+            "offer",
+            "offers",
+            "retailer",
+            "retailers",
+            "cheapest",
+            "lowest",
+        ],
+        "de" => &[
+            "preis",
+            "preise",
+            "preisvergleich",
+            "angebot",
+            "angebote",
+            "kaufen",
+            "shop",
+            "günstigste",
+            "günstigsten",
+            "händler",
+        ],
+        "fr" => &[
+            "prix",
+            "offre",
+            "offres",
+            "acheter",
+            "boutique",
+            "marchand",
+            "marchands",
+        ],
+        "es" => &[
+            "precio", "precios", "oferta", "ofertas", "comprar", "tienda", "tiendas",
+        ],
+        "it" => &[
+            "prezzo", "prezzi", "offerta", "offerte", "acquista", "negozio", "negozi",
+        ],
+        "pt" => &[
+            "preço", "preços", "oferta", "ofertas", "comprar", "loja", "lojas",
+        ],
+        "nl" => &[
+            "prijs",
+            "prijzen",
+            "laagste",
+            "aanbieding",
+            "aanbiedingen",
+            "kopen",
+            "winkel",
+            "winkels",
+        ],
+        _ => &[],
+    }
+}
 
 /// A name alone on a line that the page repeats (a gallery's photographer under
 /// each picture, the author's box after the article) or that is the byline's
@@ -1178,6 +1361,8 @@ pub fn classify_with(
     }
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
     live_blog_stamps(paras, &mut class);
+    shop_boxes(paras, &words, lang, &mut class);
+    comment_threads(paras, &mut class);
     repeated_names(paras, byline, cx.stop, &mut class);
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
         let mut j = i;
@@ -1492,12 +1677,25 @@ pub fn classify_with(
             // The kept line above the run, and whether prose follows it.
             let above = (0..i).rev().find(|&k| !matches!(class[k], Class::Bad(_)));
             let text_above = |ok: &[Class]| above.is_some_and(|k| ok.contains(&class[k]));
-            let good_below = next_text(&class, j).is_some_and(|k| class[k] == Class::Good);
+            // A price box between two of the review's lists (pros and cons, then
+            // specs): the list below it stands for the text below.
+            let good_below = next_text(&class, j).is_some_and(|k| {
+                class[k] == Class::Good
+                    || (class[j..k].contains(&Class::Bad("shop"))
+                        && class[k..]
+                            .iter()
+                            .position(|c| *c != Class::Heading)
+                            .is_some_and(|n| {
+                                n >= LIST_RUN
+                                    && next_text(&class, k + n)
+                                        .is_some_and(|m| class[m] == Class::Good)
+                            }))
+            });
             // A labelled list between paragraphs of the article ("Le previsioni
             // giorno per giorno" / "Mercoledì: …" / "Giovedì: …"), a caption or a
             // credit above it removed already.
             let labelled = run.iter().filter(|f| f.labelled).count();
-            let between = text_above(&[Class::Good, Class::Short]) && good_below;
+            let between = text_above(&[Class::Good, Class::Short, Class::Fact]) && good_below;
             // Short items about the story between its paragraphs ("Pluspunten" /
             // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Most
             // of them share a word with the article; a menu's or a teaser list's
@@ -1513,9 +1711,17 @@ pub fn classify_with(
                 && words <= SHORT_ITEMS_MAX_WORDS * (j - i)
                 && content >= LIST_RUN
                 && 3 * coherent >= 2 * content
-                && run
+                && run.iter().all(|f| !f.credit && !f.addresses_reader)
+                // One con in five may name what the site sells too ("App pushes
+                // a paid plan").
+                && 5 * run.iter().filter(|f| f.site_words > 0).count() <= j - i
+                // A list whose lines come back as the article's subheadings is
+                // its table of contents ("Neste especial" / …).
+                && paras[i..j]
                     .iter()
-                    .all(|f| !f.credit && f.site_words == 0 && !f.addresses_reader);
+                    .filter(|p| paras[j..].contains(p))
+                    .count()
+                    < 2;
             let keep = (prose_before(&class, i) && 3 * facts >= 2 * (j - i))
                 || (between && 3 * labelled >= 2 * (j - i))
                 || items;
@@ -1610,6 +1816,8 @@ pub fn classify_with(
                     "bio" => "bad: names the author after the article text (bio)",
                     "credit" => "bad: picture credit or caption credit",
                     "stamp" => "bad: a time stamp or number alone",
+                    "shop" => "bad: a shop's price box (amounts and sellers)",
+                    "comment" => "bad: a reader's comment in a thread (name · time headers)",
                     "pictured" => "bad: caption next to a picture credit",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
@@ -1671,6 +1879,92 @@ mod tests {
             .into_iter()
             .map(|v| v.keep)
             .collect()
+    }
+
+    #[test]
+    fn a_price_box_goes_and_the_lists_around_it_stay() {
+        let a = "The new phone has an excellent main camera and a battery that easily lasts two days of heavy use.";
+        let b = "The wide-angle camera is weak in low light, and the phone lacks wireless charging at this price.";
+        let c = "Overall it is the best phone under 500 euros that we have tested this year, despite its camera.";
+        let review = [
+            a,
+            b,
+            "Pros",
+            "Excellent main camera",
+            "Battery lasts two days",
+            "Cons",
+            "Weak wide-angle camera",
+            "No wireless charging",
+            "Today's best deals",
+            "£449 at Phonehouse",
+            "£419.99 at MobileDirect",
+            "View all prices",
+            "Specs",
+            "Screen: 6.1 inches",
+            "Battery: 4,500mAh",
+            "Weight: 172g",
+            c,
+        ];
+        let kept = keep(&review);
+        assert_eq!(kept[..8], [true; 8], "pros and cons lost: {kept:?}");
+        assert_eq!(kept[8..12], [false; 4], "price box kept: {kept:?}");
+        assert_eq!(kept[12..], [true; 5], "specs lost: {kept:?}");
+    }
+
+    #[test]
+    fn a_table_of_contents_is_no_list_of_the_story() {
+        let a = "Beekeepers in the north of the region say the native bees pollinate more of their crops than the imported ones.";
+        let contents = [
+            a,
+            "In this story",
+            "A different buzz",
+            "Better than the honeybee",
+            "What threatens them",
+            "The first beekeeper opens one of his 140 boxes in the yard, where he has kept native bees for 26 years now.",
+            "A different buzz",
+            "Anyone expecting the loud buzz of a common hive is disappointed in the yard of the old beekeeper and his family.",
+        ];
+        let kept = keep(&contents);
+        assert_eq!(kept[1..5], [false; 4], "contents kept: {kept:?}");
+        assert!(kept[6], "the subheading lost: {kept:?}");
+    }
+
+    #[test]
+    fn a_thread_of_readers_comments_goes() {
+        let a = "The council approved the night bus plan on Monday after a debate that lasted more than four hours.";
+        let b = "The first buses will run in June, the transport office said, and the route will be reviewed after a year.";
+        let page = [
+            a,
+            b,
+            "marcoL · 23 June 2024 at 09:14",
+            "About time. We have asked for a night bus for twenty years.",
+            "Resident_Docks · 23 June 2024 at 10:02",
+            "Easy to write that when you don't live here.",
+            "Julia R. · 11:47",
+            "Public toilets would already be a miracle.",
+        ];
+        let kept = keep(&page);
+        assert_eq!(kept[..2], [true, true], "article lost: {kept:?}");
+        assert_eq!(kept[2..], [false; 6], "comments kept: {kept:?}");
+        // One "name · date" line is no thread: a byline with its date.
+        let byline = [a, "Julia Rossi · 23 June 2024", b];
+        assert!(comment_header(byline[1]));
+        assert!(keep(&byline)[2], "the article lost under a byline");
+    }
+
+    #[test]
+    fn twelve_hour_live_blog_stamps_stay() {
+        let blog = [
+            "Drivers walked out at dawn and only a handful of school services and the airport link are running today.",
+            "4:47pm",
+            "That's all from us for today, and thank you for following our coverage of the strike this week.",
+            "12:40pm",
+            "The union has confirmed it will meet the management on Friday at 10am to talk about the final offer.",
+            "11:30am",
+            "Several secondary schools say attendance is down by as much as 15% today, with pupils unable to get in.",
+        ];
+        let kept = keep(&blog);
+        assert!(kept[1] && kept[3] && kept[5], "stamps lost: {kept:?}");
     }
 
     #[test]
