@@ -65,6 +65,14 @@ const QUESTION_TITLE_MIN_WORDS: usize = 6;
 /// Most words of a menu item under the site's tagline.
 const MENU_ITEM_MAX_WORDS: usize = 3;
 
+/// "LIVE Lokalsport-Ticker: Alle Spiele des Sonntags", "EN DIRECTO: Última hora
+/// del mercado de fichajes": the site's link to its live page, standing in the
+/// menu right above a headline; not the headline over a standfirst.
+static LIVE_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:(?:LIVE|EN DIRECTO|EN DIRECT|IN DIRETTA|AO VIVO|LIVETICKER)\b\s*[:|–—-]?|(?:Live|En directo|En direct|In diretta|Ao vivo|Liveticker)\s*[:|–—-])\s+\S")
+        .unwrap()
+});
+
 /// A headline this long right above a longer candidate is the title.
 const TITLE_MIN_WORDS: usize = 5;
 
@@ -627,8 +635,9 @@ pub fn structure(
     let mut body_started = false;
     // Prose above any headline-shaped line is more often a banner (consent,
     // paywall, "please refresh") than the article: the body starts at prose after
-    // a title candidate, or at the second prose paragraph.
-    let mut candidate_seen = false;
+    // a headline (a candidate of more than TITLE_MIN_WORDS words: "Live updates"
+    // over "this page updates automatically" is a menu item over a notice), or at
+    // the second prose paragraph.
     let mut prose_seen = 0;
     // A standfirst under the title is prose, and the byline and date often
     // follow it: they are looked for until the next prose paragraph.
@@ -781,7 +790,6 @@ pub fn structure(
             }
         }
         // Prose starts the body; menus and short banners above the title do not.
-        candidate_seen |= candidate;
         headline_seen |= candidate && word_count(&text) > TITLE_MIN_WORDS;
         // A consent or paywall banner the rules missed above the headline is the
         // site talking, not prose (asked only before the body: it costs).
@@ -791,7 +799,7 @@ pub fn structure(
             && (body_started || crate::classify::site_signal(&text, class_lang) < 2)
         {
             prose_seen += 1;
-            body_started |= candidate_seen || prose_seen >= 2;
+            body_started |= headline_seen || prose_seen >= 2;
             if body_started {
                 prose_in_body += 1;
             }
@@ -874,7 +882,16 @@ pub fn structure(
     // its standfirst; a ticker line ("Gold 2.341 $ +0,32 %") is not a headline.
     let title_at = longest
         .map(|i| match i.checked_sub(1) {
-            Some(h) if usable.contains(&h) && letter_words(&kept[h].1) >= TITLE_MIN_WORDS => h,
+            Some(h)
+                if usable.contains(&h)
+                    && letter_words(&kept[h].1) >= TITLE_MIN_WORDS
+                    && !LIVE_LINK.is_match(&kept[h].1)
+                    // A kicker the headline repeats ("Incendio en la sierra de
+                    // Gredos" / "Incendio en la sierra de Gredos, en directo: …").
+                    && !kept[i].1.starts_with(kept[h].1.as_str()) =>
+            {
+                h
+            }
             _ => i,
         })
         .or_else(|| {
@@ -1502,6 +1519,25 @@ mod tests {
         for (head, title) in cases {
             let s = structure(&format!("{head}{body}"), &rules, Layers::default(), None);
             assert_eq!(s.title.as_deref(), Some(title), "{head}");
+        }
+    }
+
+    #[test]
+    fn a_live_link_a_kicker_and_a_notice_above_the_headline_are_not_the_title() {
+        let body = "The council approved the night bus plan on Monday after a debate that lasted more than four hours.\n\
+                    The first buses will run in June, the transport office said, and the route will be reviewed after a year.";
+        let cases = [
+            // The site's link to its live page, right above the headline.
+            "LIVE: Council meeting, all the reactions in our ticker\nNight buses will run from June after a four-hour debate",
+            // A kicker the headline repeats.
+            "Night buses in the city\nNight buses in the city, live: council approves the plan after a four-hour debate",
+            // A menu item over a notice that is no prose of the story.
+            "Live updates\nNight buses: this page updates automatically every 60 seconds.\nNight buses will run from June after a four-hour debate",
+        ];
+        for head in cases {
+            let s = head_only(&format!("{head}\n{body}"), "en");
+            let expected = head.lines().last().unwrap();
+            assert_eq!(s.title.as_deref(), Some(expected), "{head}");
         }
     }
 
