@@ -645,11 +645,37 @@ fn label_list(text: &str) -> bool {
     let Some((label, value)) = text.split_once(": ") else {
         return false;
     };
-    let parts: Vec<&str> = value.split(", ").collect();
-    label.split_whitespace().count() <= 3
-        && parts.len() >= 3
+    if label.split_whitespace().count() > 3 || value.trim_end().ends_with(['?', '!']) {
+        return false;
+    }
+    // Substitutions and minutes in brackets ("Wenzel (71. Aydın)") belong to
+    // the name before them.
+    let mut flat = String::with_capacity(value.len());
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => flat.push(c),
+            _ => {}
+        }
+    }
+    // Line-ups separate positions with dashes or semicolons and may end in
+    // the coach ("… e Everaldo. Técnico: Cláudio Bastos").
+    let parts: Vec<&str> = flat
+        .split([',', ';', '–', '—'])
+        .flat_map(|p| p.split(". "))
+        .map(|p| p.trim().trim_end_matches('.'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let capitals = parts
+        .iter()
+        .filter(|p| p.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    parts.len() >= 3
+        && 3 * capitals >= 2 * parts.len()
         && parts.iter().all(|p| {
-            (1..=4).contains(&p.split_whitespace().count()) && !p.contains(['.', '!', '?', ';'])
+            (1..=4).contains(&p.split_whitespace().count()) && !p.contains(['.', '!', '?'])
         })
 }
 
@@ -1302,8 +1328,9 @@ fn initial(f: &Features) -> Class {
         }
         return Class::Short;
     }
-    // A bullet without a period is a list item, however long.
-    if f.words > HEADING_MAX_WORDS && !f.bullet {
+    // A bullet, a table row or a labelled list of names without a period is a
+    // list item, however long.
+    if f.words > HEADING_MAX_WORDS && !f.bullet && !f.list_item {
         return Class::Bad("caption");
     }
     Class::Heading
@@ -1611,12 +1638,16 @@ pub fn classify_with(
     // (Fra) z.t.").
     let mut i = 0;
     while i < class.len() {
-        if !feats[i].list_item || matches!(class[i], Class::Bad(_)) {
+        // Prose that reads as a list too (a line-up ending in a period) is kept
+        // already and is no item: it stands for the prose before a list.
+        let item =
+            |k: usize| feats[k].list_item && !matches!(class[k], Class::Bad(_) | Class::Good);
+        if !item(i) {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j < class.len() && feats[j].list_item && !matches!(class[j], Class::Bad(_)) {
+        while j < class.len() && item(j) {
             j += 1;
         }
         let labelled = i > 0 && class[i - 1] == Class::Heading && feats[i - 1].words <= 5;
@@ -1722,7 +1753,11 @@ pub fn classify_with(
                     .filter(|p| paras[j..].contains(p))
                     .count()
                     < 2;
-            let keep = (prose_before(&class, i) && 3 * facts >= 2 * (j - i))
+            // Right after the story's prose or another of its lists ("Teams" /
+            // line-ups / "Attendance: 2,318", then "Elsewhere in the league" /
+            // scores).
+            let after_text = prose_before(&class, i) || text_above(&[Class::Fact]);
+            let keep = (after_text && 3 * facts >= 2 * (j - i))
                 || (between && 3 * labelled >= 2 * (j - i))
                 || items;
             for c in &mut class[i..j] {
@@ -1953,6 +1988,21 @@ mod tests {
     }
 
     #[test]
+    fn a_match_report_keeps_its_line_ups_and_facts() {
+        let report = [
+            "Wehlheiden struggled for a long time against the compact visitors and only scored in the last minutes of the game.",
+            "With the win Wehlheiden climbs to second place, two points behind the leaders, and travels to Haunetal next Sunday.",
+            "Line-ups",
+            "Wehlheiden: Rüdiger – Okafor, Brandt, Scholtysik, Wenzel (71. Aydin) – Kleinschmidt, Petrovic – Hoffmeister (63. Krug), Demir",
+            "Rengershausen: Gerlach – Tiedemann, Yilmaz, Schäfer, Bodenstein – Markovic, Lüdtke (77. Heinze) – Vogt, Amrani (85. Pohl)",
+            "Goals: 0:1 Kastner (34.), 1:1 Sennholz (90.+2), 2:1 Ruppel (90.+5)",
+            "Referee: Lennart Eichhorst (Hofgeismar)",
+            "Attendance: 640",
+        ];
+        assert_eq!(keep(&report), vec![true; 8]);
+    }
+
+    #[test]
     fn twelve_hour_live_blog_stamps_stay() {
         let blog = [
             "Drivers walked out at dawn and only a handful of school services and the airport link are running today.",
@@ -2062,6 +2112,17 @@ mod tests {
             "Driving the news: the council voted, the mayor resigned, and nobody knows why. Again."
         ));
         assert!(!label_list("Faktencheck: Wie gut wirkt die Impfung?"));
+        // Line-ups with substitutions in brackets, positions between dashes or
+        // semicolons, the coach at the end.
+        assert!(label_list(
+            "FC Blau-Gelb Wehlheiden: Rüdiger – Okafor, Brandt, Scholtysik, Wenzel (71. Aydın) – Kleinschmidt, Petrović – Hoffmeister (63. Krug), Demir"
+        ));
+        assert!(label_list(
+            "Atlético Serrano: Wellington; Jean, Rodrigo Alves, Márcio e Pedrinho; Bruno César (Luan Pires), Kauã e Gabriel Souza; Matheusinho, Yuri (Talles) e Everaldo. Técnico: Cláudio Bastos"
+        ));
+        assert!(!label_list(
+            "Fazit: gut gemacht, schnell geliefert, aber leider viel zu laut für die Wohnung."
+        ));
     }
 
     #[test]
