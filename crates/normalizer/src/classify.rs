@@ -49,6 +49,10 @@ pub struct Features {
     /// Names the author of the byline, or reads like a staff bio ("Lena Vogt ist
     /// Redakteurin …"): a bio or a disclosure when it stands after the article.
     pub names_author: bool,
+    /// Reads like a staff bio: a name, "is"/"ist"/"es"…, a journalist's role
+    /// ("Priya Venkataraman is Byteline's security editor"). In the labelled
+    /// sets every such line is boilerplate (48 of 48), wherever it stands.
+    pub bio: bool,
     /// Shaped like a picture credit or caption credit: "Foto: Jan Zwiers",
     /// "© Frank Koch", "… in north London (Getty Images)"; or a caption marked
     /// as one ([`photo_caption`]: "Sabine Krüger (Mitte) …").
@@ -955,6 +959,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
     let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
     let is_bullet = bullet(text);
+    let bio = BIO.is_match(text);
     Features {
         words: words.len(),
         stopword_density: stop
@@ -967,7 +972,8 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
         addresses_reader: addresses_reader(text, lang),
         site_words: cue_count(words, lang),
         coherence: None,
-        names_author: BIO.is_match(text)
+        bio,
+        names_author: bio
             || (!cx.author.is_empty()
                 && text
                     .split(|c: char| !c.is_alphabetic() && c != '-')
@@ -1803,6 +1809,12 @@ pub fn classify_with(
             }
         }
     }
+    // A staff bio is no part of the story, above it or below it.
+    for (c, f) in class.iter_mut().zip(&feats) {
+        if f.bio {
+            *c = Class::Bad("bio");
+        }
+    }
     let first_good = class.iter().position(|c| *c == Class::Good);
     let last_good = class.iter().rposition(|c| *c == Class::Good);
     let mut out: Vec<Verdict> = Vec::with_capacity(paras.len());
@@ -1848,7 +1860,7 @@ pub fn classify_with(
                     "reader" => "bad: speaks to the reader after the article text (promotion)",
                     "site" => "bad: the site's own notice (site words, unrelated to the story)",
                     "teaser" => "bad: headline about nothing in the article (teaser)",
-                    "bio" => "bad: names the author after the article text (bio)",
+                    "bio" => "bad: a staff bio, or names the author after the article text",
                     "credit" => "bad: picture credit or caption credit",
                     "stamp" => "bad: a time stamp or number alone",
                     "shop" => "bad: a shop's price box (amounts and sellers)",
@@ -2000,6 +2012,18 @@ mod tests {
             "Attendance: 640",
         ];
         assert_eq!(keep(&report), vec![true; 8]);
+    }
+
+    #[test]
+    fn a_staff_bio_goes_wherever_it_stands() {
+        let page = [
+            "Priya Natarajan is GearCheck's smart home editor and has tested more than 60 robot vacuums.",
+            "The Kestrel V7 Pro is one of the best-cleaning robot vacuums we've tested at this price, with a swinging side brush.",
+            "The loud dock and the subscription prompts hold it back from a full five stars, but it is easy to recommend.",
+            "Laura Pedrosa es periodista especializada en salud y divulgación científica desde hace muchos años.",
+            "If budget is tighter, last year's V5 offers the same mapping for around 150 pounds less than the new model.",
+        ];
+        assert_eq!(keep(&page), vec![false, true, true, false, true]);
     }
 
     #[test]
