@@ -751,6 +751,17 @@ static BIO: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// A staff bio that starts with the role ("Critico musicale, collabora con …",
+/// "Redactora de Economía. Cubre …", "Journaliste tech depuis 2015, …"): the
+/// role, a few words, then a comma or a period. German "Kritiker" is left out:
+/// "Kritiker befürchten, dass …" is the story's plural.
+static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:Freie[r]? |Freelance )?(?:Journalist|Journalistin|Journaliste|Jornalista|Giornalista|Periodista|Reporter|Reporterin|Redakteur|Redakteurin|Redacteur|Rédacteur|Rédactrice|Redattore|Redattrice|Redactor|Redactora|Correspondent|Correspondant|Correspondante|Corresponsal|Corrispondente|Correspondente|Korrespondent|Korrespondentin|Critico|Critica|Crítico|Crítica|Critique|Cronista|Columnist|Kolumnist|Kolumnistin|Chroniqueur|Chroniqueuse|Verslaggever)(?: [\p{L}\-]+){0,4}[.,] \S",
+    )
+    .unwrap()
+});
+
 /// Shaped like a person's name: two to four capitalised words or name
 /// particles ("Juan Carlos Vázquez", "Jan de Vries", "ANA GARCÍA"), none of them
 /// a stopword of the document's language when `stop` is given ("Die
@@ -959,7 +970,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
     let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
     let is_bullet = bullet(text);
-    let bio = BIO.is_match(text);
+    let bio = BIO.is_match(text) || BIO_ROLE_FIRST.is_match(text);
     Features {
         words: words.len(),
         stopword_density: stop
@@ -2022,8 +2033,9 @@ mod tests {
             "The loud dock and the subscription prompts hold it back from a full five stars, but it is easy to recommend.",
             "Laura Pedrosa es periodista especializada en salud y divulgación científica desde hace muchos años.",
             "If budget is tighter, last year's V5 offers the same mapping for around 150 pounds less than the new model.",
+            "Critico musicale, collabora con Palcoscenico24 dal 2016. Si occupa soprattutto di opera italiana.",
         ];
-        assert_eq!(keep(&page), vec![false, true, true, false, true]);
+        assert_eq!(keep(&page), vec![false, true, true, false, true, false]);
     }
 
     #[test]
