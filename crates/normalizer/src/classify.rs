@@ -1204,6 +1204,62 @@ fn comment_threads(paras: &[&str], class: &mut [Class]) {
     }
 }
 
+/// A reader's comment on one line: who, then what they said ("FanBlock_Kocherau:
+/// Endlich mal wieder ein Derbysieg!", "Manuel F.: Uma voz que nunca vamos
+/// esquecer.", "Mario R. – Un grande maestro …"). The name is a handle (a digit,
+/// an underscore, a capital inside or a lower-case start) or two or three
+/// capitalised words or initials; what follows is a sentence. Returns the name.
+fn inline_comment(text: &str) -> Option<&str> {
+    static LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^([\p{L}\p{N}_.'’\-]+(?: [\p{L}\p{N}_.'’\-]+){0,2})(?: · [^:]{1,30})?(?:: | – | - )(\S.{10,})$")
+            .unwrap()
+    });
+    let c = LINE.captures(text.trim())?;
+    let name = c.get(1)?.as_str();
+    let said = c.get(2)?.as_str();
+    let words: Vec<&str> = name.split_whitespace().collect();
+    // A year ("1938 – …", a timeline) or a team in capitals ("TAPAJÓS: …", a
+    // line-up) is no handle.
+    let handle = words.len() == 1
+        && name.chars().any(char::is_lowercase)
+        && (name.contains(|c: char| c.is_ascii_digit() || c == '_')
+            || name.starts_with(char::is_lowercase)
+            || name.chars().skip(1).any(char::is_uppercase));
+    let person =
+        (2..=3).contains(&words.len()) && words.iter().all(|w| w.starts_with(char::is_uppercase));
+    ((handle || person) && said.split_whitespace().count() >= 4 && ends_terminated(said))
+        .then_some(name)
+}
+
+/// Two or more one-line comments in a row, each by someone else and by no one
+/// the article names (an interview's speakers recur and are introduced), are
+/// readers' comments.
+fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
+    let names: Vec<Option<&str>> = paras.iter().map(|p| inline_comment(p)).collect();
+    let mut i = 0;
+    while i < paras.len() {
+        if names[i].is_none() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < paras.len() && names[j].is_some() {
+            j += 1;
+        }
+        let thread: Vec<&str> = names[i..j].iter().flatten().copied().collect();
+        let distinct = thread.iter().collect::<HashSet<_>>().len() == thread.len();
+        let named_before = thread
+            .iter()
+            .any(|n| paras[..i].iter().any(|p| p.contains(n)));
+        if thread.len() >= COMMENT_HEADERS_MIN && distinct && !named_before {
+            for c in &mut class[i..j] {
+                *c = Class::Bad("comment");
+            }
+        }
+        i = j;
+    }
+}
+
 /// Fewest comment headers that make a thread (one could be a byline with a date).
 const COMMENT_HEADERS_MIN: usize = 2;
 /// Most paragraphs of one reader's comment.
@@ -1407,6 +1463,7 @@ pub fn classify_with(
     live_blog_stamps(paras, &mut class);
     shop_boxes(paras, &words, lang, &mut class);
     comment_threads(paras, &mut class);
+    inline_comment_threads(paras, &mut class);
     repeated_names(paras, byline, cx.stop, &mut class);
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
         let mut j = i;
@@ -2036,6 +2093,33 @@ mod tests {
             "Critico musicale, collabora con Palcoscenico24 dal 2016. Si occupa soprattutto di opera italiana.",
         ];
         assert_eq!(keep(&page), vec![false, true, true, false, true, false]);
+    }
+
+    #[test]
+    fn one_line_comments_go_and_an_interview_or_a_timeline_stays() {
+        let a = "The club won the derby in the last minute of stoppage time, its first win over the neighbours in six years.";
+        let b = "The coach said after the game that his team had deserved the points for the second half alone.";
+        let comments = [
+            a,
+            b,
+            "FanBlock_Kocherau: Finally a derby win again! Vogt with the goal of the year.",
+            "Neckarwiese77: We were clearly better in the second half, but that is football.",
+            "Manuel F.: A voice we will never forget. Rest in peace.",
+        ];
+        assert_eq!(keep(&comments), vec![true, true, false, false, false]);
+        // Speakers introduced by the article, who come back: an interview.
+        let interview = [
+            "Anna Berger spoke to the harbour master Tom Fischer about the new ferry timetable and the fares.",
+            "Anna Berger: Why does the first ferry leave so late now?",
+            "Tom Fischer: Because the crews need eleven hours of rest, and we have one crew less than last year.",
+            "Anna Berger: Will that change in the summer?",
+            "Tom Fischer: We hope so, we are hiring four new deckhands in the spring.",
+        ];
+        assert_eq!(keep(&interview), vec![true; 5]);
+        assert_eq!(
+            inline_comment("1938 – Two brothers found the cannery in a warehouse by the port."),
+            None
+        );
     }
 
     #[test]
