@@ -1466,10 +1466,23 @@ pub fn classify_with(
     inline_comment_threads(paras, &mut class);
     repeated_names(paras, byline, cx.stop, &mut class);
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
+        // The links end where a labelled list of the story's starts: a heading
+        // over two short items with figures ("I risultati della 31ª giornata" /
+        // "Valdarno-Portoverde 4-1" / …).
+        // (A numbered "most read" list is links: its items are bullets.)
+        let list_starts = |k: usize| {
+            k > i
+                && !feats[k].bullet
+                && feats.get(k + 1..k + 3).is_some_and(|n| {
+                    n.iter()
+                        .all(|f| f.list_item && !f.bullet && f.words <= LIST_ITEM_MAX_WORDS)
+                })
+        };
         let mut j = i;
         while j < class.len()
             && (class[j] == Class::Heading
                 || (class[j] == Class::Short && feats[j].words <= HEADING_MAX_WORDS))
+            && !list_starts(j)
         {
             j += 1;
         }
@@ -1830,7 +1843,11 @@ pub fn classify_with(
             // Right after the story's prose or another of its lists ("Teams" /
             // line-ups / "Attendance: 2,318", then "Elsewhere in the league" /
             // scores).
-            let after_text = prose_before(&class, i) || text_above(&[Class::Fact]);
+            // Or right after links that stood between the story and its list
+            // ("Leggi anche" / two links / "I risultati della giornata" / …).
+            let after_text = prose_before(&class, i)
+                || text_above(&[Class::Fact])
+                || (i > 0 && class[i - 1] == Class::Bad("list") && text_above(&[Class::Good]));
             let keep = (after_text && 3 * facts >= 2 * (j - i))
                 || (between && 3 * labelled >= 2 * (j - i))
                 || items;
@@ -2120,6 +2137,33 @@ mod tests {
             inline_comment("1938 – Two brothers found the cannery in a warehouse by the port."),
             None
         );
+    }
+
+    #[test]
+    fn results_after_a_removed_read_also_label_stay() {
+        let paras = [
+            "Caputi scored twice after the break and Russo added a third with a diagonal shot in the final minutes.",
+            "We played with courage and the boys were perfect today, the coach said after the final whistle.",
+            // "Read also" stood here; the rules removed it.
+            "Portoverde, the director: no trial, the season is still long",
+            "Transfer market: Valdarno ties Caputi down until 2027",
+            "The results of the 31st round",
+            "Valdarno-Portoverde 4-1",
+            "Virtus Adriatica-Casale 2-0",
+            "Lucania-Pescia 1-1",
+            "The table",
+            "Virtus Adriatica 59",
+            "Portoverde 58",
+            "Valdarno 55",
+        ];
+        let mut under = vec![false; paras.len()];
+        under[2] = true;
+        let kept: Vec<bool> = classify_with(&paras, None, None, Some("en"), None, &under)
+            .into_iter()
+            .map(|v| v.keep)
+            .collect();
+        assert!(!kept[2], "a link kept: {kept:?}");
+        assert_eq!(kept[4..], [true; 8], "results lost: {kept:?}");
     }
 
     #[test]
