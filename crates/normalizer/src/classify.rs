@@ -121,6 +121,8 @@ const SHORT_ITEMS_MAX_WORDS: usize = 5;
 
 /// The label over a list of key points has at most this many words.
 const KEY_POINTS_LABEL_MAX_WORDS: usize = 5;
+/// Longest item of a list of key points, in words.
+const KEY_POINT_MAX_WORDS: usize = 20;
 
 /// A caption above a photographer's bare name has this many words.
 const NAME_CAPTION_MIN_WORDS: usize = 4;
@@ -1060,7 +1062,8 @@ fn table_rows(paras: &[&str]) -> Vec<bool> {
 /// electricity" / "15:20" / …): three or more times of day written alike and in
 /// order, newest or oldest first, are the blog's own structure and stay with
 /// their entries. A time alone is a player's duration ("2:14") or a clock.
-fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
+/// Whether the page is a live blog (its stamps were found).
+fn live_blog_stamps(paras: &[&str], class: &mut [Class]) -> bool {
     static TIME: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^([01]?\d|2[0-3])([:.h])([0-5]\d)(\s?(?:Uhr|h|hrs|(?i:[ap]\.?m\.?)))?$")
             .unwrap()
@@ -1090,7 +1093,7 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
         })
         .collect();
     if stamps.len() < LIVE_STAMPS_MIN || stamps.iter().any(|s| s.2 != stamps[0].2) {
-        return;
+        return false;
     }
     let ordered =
         stamps.windows(2).all(|w| w[0].1 >= w[1].1) || stamps.windows(2).all(|w| w[0].1 <= w[1].1);
@@ -1099,6 +1102,7 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) {
             class[i] = Class::Fact;
         }
     }
+    ordered
 }
 
 /// Fewest time stamps that make a live blog.
@@ -1460,7 +1464,7 @@ pub fn classify_with(
         }
     }
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
-    live_blog_stamps(paras, &mut class);
+    let live_blog = live_blog_stamps(paras, &mut class);
     shop_boxes(paras, &words, lang, &mut class);
     comment_threads(paras, &mut class);
     inline_comment_threads(paras, &mut class);
@@ -1626,10 +1630,20 @@ pub fn classify_with(
         if class[i] != Class::Heading || feats[i].words > KEY_POINTS_LABEL_MAX_WORDS {
             continue;
         }
+        // A live blog's key points run longer than headings ("More than 11,000
+        // properties without power across Cornwall, according to the network
+        // operator") and were taken for captions. (Elsewhere lines that long
+        // under a short label are links to other stories.)
+        let item_words = if live_blog {
+            KEY_POINT_MAX_WORDS
+        } else {
+            HEADING_MAX_WORDS
+        };
         let mut j = i + 1;
         while j < class.len()
-            && matches!(class[j], Class::Heading | Class::Bad("teaser"))
-            && feats[j].words <= HEADING_MAX_WORDS
+            && (matches!(class[j], Class::Heading | Class::Bad("teaser"))
+                || (live_blog && class[j] == Class::Bad("caption")))
+            && feats[j].words <= item_words
             && !feats[j].credit
             && feats[j].site_words == 0
             && !feats[j].addresses_reader
@@ -1645,9 +1659,16 @@ pub fn classify_with(
             .filter(|f| f.coherence.unwrap_or(0.0) > 0.0)
             .count();
         // Prose next, or a subheading and then prose.
+        // (A live blog's first time stamp counts as a subheading.)
         let resumes = next_text(&class, j).is_some_and(|k| match class[k] {
             Class::Good => true,
             Class::Heading => next_text(&class, k + 1).is_some_and(|m| class[m] == Class::Good),
+            Class::Fact if paras[k].split_whitespace().count() <= 2 => next_text(&class, k + 1)
+                .is_some_and(|m| {
+                    class[m] == Class::Good
+                        || (class[m] == Class::Heading
+                            && next_text(&class, m + 1).is_some_and(|n| class[n] == Class::Good))
+                }),
             _ => false,
         });
         if 2 * coherent >= items && resumes {
@@ -2164,6 +2185,25 @@ mod tests {
             .collect();
         assert!(!kept[2], "a link kept: {kept:?}");
         assert_eq!(kept[4..], [true; 8], "results lost: {kept:?}");
+    }
+
+    #[test]
+    fn a_live_blogs_key_points_stay_however_long() {
+        let blog = [
+            "Ferries are cancelled and thousands of homes are without power as the storm moves east along the coast.",
+            "Key points",
+            "Amber wind warning in force for western Scotland and Northern Ireland until 9pm",
+            "More than 62,000 homes without electricity across the region, according to the network operator",
+            "All ferries from Oban and Ardrossan cancelled for the rest of the day",
+            "15:47",
+            "Northern Ireland's network operator says crews have restored supply to about 11,000 customers since midday.",
+            "15:20",
+            "Network Rail has closed the West Highland Line after a tree fell on the track near the station.",
+            "14:58",
+            "Police have closed the coastal road after a lorry overturned in the wind near the harbour.",
+        ];
+        let kept = keep(&blog);
+        assert_eq!(kept[1..5], [true; 4], "key points lost: {kept:?}");
     }
 
     #[test]
