@@ -1264,6 +1264,30 @@ fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
     }
 }
 
+/// A letters page signs each letter with a name and a place ("Gisela
+/// Brandhorst, Kassel-Wilhelmshöhe", "Dr. Helmut Tjaden, Kassel"), an advice
+/// column its questions ("Rosario, 58 años, Burgos"). Two or more such lines,
+/// each right under a paragraph of prose, are part of the page's text.
+fn letter_signatures(paras: &[&str], class: &mut [Class]) {
+    static SIGNED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:(?:Dr|Prof)\. )?\p{Lu}[\p{L}'’\-]+(?: \p{Lu}[\p{L}.'’\-]*){0,3}, (?:\d{1,3} [\p{L}.]+, )?\p{Lu}[\p{L}.\-]+(?:[ \-]\p{L}[\p{L}.\-]*){0,3}$")
+            .unwrap()
+    });
+    let signed: Vec<usize> = (1..paras.len())
+        .filter(|&i| class[i - 1] == Class::Good && SIGNED.is_match(paras[i].trim()))
+        .collect();
+    if signed.len() >= LETTERS_MIN {
+        for i in signed {
+            if !matches!(class[i], Class::Good) {
+                class[i] = Class::Fact;
+            }
+        }
+    }
+}
+
+/// Fewest signed letters that make a letters page.
+const LETTERS_MIN: usize = 2;
+
 /// Fewest comment headers that make a thread (one could be a byline with a date).
 const COMMENT_HEADERS_MIN: usize = 2;
 /// Most paragraphs of one reader's comment.
@@ -1468,6 +1492,7 @@ pub fn classify_with(
     shop_boxes(paras, &words, lang, &mut class);
     comment_threads(paras, &mut class);
     inline_comment_threads(paras, &mut class);
+    letter_signatures(paras, &mut class);
     repeated_names(paras, byline, cx.stop, &mut class);
     for i in (0..class.len()).filter(|&i| under_label.get(i) == Some(&true)) {
         // The links end where a labelled list of the story's starts: a heading
@@ -2204,6 +2229,22 @@ mod tests {
         ];
         let kept = keep(&blog);
         assert_eq!(kept[1..5], [true; 4], "key points lost: {kept:?}");
+    }
+
+    #[test]
+    fn a_letters_page_keeps_its_signatures() {
+        let page = [
+            "For weeks I have been stuck in traffic every morning because the diversion is completely overloaded.",
+            "Gisela Brandhorst, Kassel-Wilhelmshöhe",
+            "Finally something is happening",
+            "I cannot understand the fuss. For years everyone complained about the broken tracks and the potholes.",
+            "Dr. Helmut Tjaden, Kassel",
+            "The shops are left behind",
+            "As the owner of a small shop on the avenue I notice the closure in the till every single day.",
+            "Sabrina Okonkwo-Diehl, Kassel",
+        ];
+        let kept = keep(&page);
+        assert!(kept[1] && kept[4] && kept[7], "signatures lost: {kept:?}");
     }
 
     #[test]

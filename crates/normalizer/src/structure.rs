@@ -753,8 +753,12 @@ pub fn structure(
         let menu = menu_like(&text, stop);
         // A headline may ask ("Waarom durven gemeenten de auto niet … te weren?");
         // a short question is a prompt ("Already a subscriber?").
-        let question =
-            text.trim_end().ends_with('?') && word_count(&text) >= QUESTION_TITLE_MIN_WORDS;
+        // A question may end inside quotes ("… Allee: „Wer plant so etwas?“").
+        let question = text
+            .trim_end()
+            .trim_end_matches(['"', '\'', '”', '“', '’', '»', '«'])
+            .ends_with('?')
+            && word_count(&text) >= QUESTION_TITLE_MIN_WORDS;
         let candidate =
             in_head && title_shaped(&text) && !menu && (question || !ends_terminated(&text));
         let mut provisional = None;
@@ -1531,6 +1535,8 @@ mod tests {
             "LIVE: Council meeting, all the reactions in our ticker\nNight buses will run from June after a four-hour debate",
             // A kicker the headline repeats.
             "Night buses in the city\nNight buses in the city, live: council approves the plan after a four-hour debate",
+            // A question in quotes ends in a quote mark, not a question mark.
+            "Letters on the night buses: \u{201e}Who plans something like this?\u{201c}",
             // A menu item over a notice that is no prose of the story.
             "Live updates\nNight buses: this page updates automatically every 60 seconds.\nNight buses will run from June after a four-hour debate",
         ];
