@@ -764,6 +764,18 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// The outlet describing itself: a name, "is"/"est"/"è"…, then what it is ("The
+/// Wharfedale Courier is a member of the Independent Press Standards
+/// Organisation", "Zwolle Vandaag is een onafhankelijk nieuwsplatform …", "Le
+/// Labo est un média indépendant financé par ses lecteurs"). In the labelled sets
+/// every such line (31) is boilerplate.
+static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}\-]+\s+){0,3}(?i:medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
+    )
+    .unwrap()
+});
+
 /// Shaped like a person's name: two to four capitalised words or name
 /// particles ("Juan Carlos Vázquez", "Jan de Vries", "ANA GARCÍA"), none of them
 /// a stopword of the document's language when `stop` is given ("Die
@@ -1940,10 +1952,13 @@ pub fn classify_with(
             }
         }
     }
-    // A staff bio is no part of the story, above it or below it.
-    for (c, f) in class.iter_mut().zip(&feats) {
+    // A staff bio is no part of the story, above it or below it; nor is the
+    // outlet describing itself.
+    for ((c, f), p) in class.iter_mut().zip(&feats).zip(paras) {
         if f.bio {
             *c = Class::Bad("bio");
+        } else if f.words <= SITE_MAX_WORDS && OUTLET.is_match(p.trim()) {
+            *c = Class::Bad("site");
         }
     }
     let first_good = class.iter().position(|c| *c == Class::Good);
@@ -2146,7 +2161,7 @@ mod tests {
     }
 
     #[test]
-    fn a_staff_bio_goes_wherever_it_stands() {
+    fn a_staff_bio_and_the_outlets_self_description_go_wherever_they_stand() {
         let page = [
             "Priya Natarajan is GearCheck's smart home editor and has tested more than 60 robot vacuums.",
             "The Kestrel V7 Pro is one of the best-cleaning robot vacuums we've tested at this price, with a swinging side brush.",
@@ -2154,8 +2169,13 @@ mod tests {
             "Laura Pedrosa es periodista especializada en salud y divulgación científica desde hace muchos años.",
             "If budget is tighter, last year's V5 offers the same mapping for around 150 pounds less than the new model.",
             "Critico musicale, collabora con Palcoscenico24 dal 2016. Si occupa soprattutto di opera italiana.",
+            "The Wharfedale Courier is a member of the Independent Press Standards Organisation.",
+            "Zwolle Vandaag is een onafhankelijk nieuwsplatform voor Zwolle en omstreken.",
         ];
-        assert_eq!(keep(&page), vec![false, true, true, false, true, false]);
+        assert_eq!(
+            keep(&page),
+            vec![false, true, true, false, true, false, false, false]
+        );
     }
 
     #[test]
