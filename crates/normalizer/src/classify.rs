@@ -1468,14 +1468,16 @@ pub fn classify(
     byline: Option<&str>,
     lang: Option<&str>,
 ) -> Vec<Verdict> {
-    classify_with(paras, title, byline, lang, None, &[])
+    classify_with(paras, title, byline, lang, None, &[], &[])
 }
 
 /// [`classify`], knowing which paragraph came right under the title: a long line
 /// without a period there is the standfirst, not a caption; and which ones come
 /// right under a link-list label the rules removed (`under_label`, by paragraph).
 /// Headlines there ("Lo más leído" / "1. Cortes de tráfico …") are the list's
-/// links, however well they fit the story.
+/// links, however well they fit the story. `adjacent` (by paragraph, empty for
+/// "all"): whether it follows the paragraph before it directly in the source,
+/// with no lifted byline or date and no removed line between.
 pub fn classify_with(
     paras: &[&str],
     title: Option<&str>,
@@ -1483,6 +1485,7 @@ pub fn classify_with(
     lang: Option<&str>,
     standfirst: Option<usize>,
     under_label: &[bool],
+    adjacent: &[bool],
 ) -> Vec<Verdict> {
     let cx = Context::new(title, byline, lang);
     let words: Vec<Vec<String>> = paras.iter().map(|p| words_of(p)).collect();
@@ -1608,9 +1611,10 @@ pub fn classify_with(
             && !f.credit
             && !f.names_author
             && f.coherence.unwrap_or(0.0) >= STANDFIRST_MIN_COHERENCE
-            // Next to a picture credit it is the lead picture's caption.
-            && !feats.get(k + 1).is_some_and(|f| f.credit)
-            && !(k > 0 && feats[k - 1].credit)
+            // Next to a picture credit it is the lead picture's caption (next to
+            // it in the source: a byline and a date lifted between part them).
+            && !(feats.get(k + 1).is_some_and(|f| f.credit) && adjacent.get(k + 1) != Some(&false))
+            && !(k > 0 && feats[k - 1].credit && adjacent.get(k) != Some(&false))
         {
             class[k] = Class::Good;
         }
@@ -2224,7 +2228,7 @@ mod tests {
         ];
         let mut under = vec![false; paras.len()];
         under[2] = true;
-        let kept: Vec<bool> = classify_with(&paras, None, None, Some("en"), None, &under)
+        let kept: Vec<bool> = classify_with(&paras, None, None, Some("en"), None, &under, &[])
             .into_iter()
             .map(|v| v.keep)
             .collect();

@@ -917,8 +917,9 @@ pub fn structure(
             .iter()
             .skip(i)
             .take(2)
-            .find(|(_, t, _, _)| word_count(t) >= 8)
-            .filter(|(_, _, _, p)| p.is_none())
+            // (A stamp, "Actualizado: 28 de abril 2022, 07:12 A. M.", whether the
+            // rules remove it or not, may stand between: it tells the time.)
+            .find(|(_, t, _, p)| word_count(t) >= 8 && !CLOCK.is_match(t) && p.is_none())
             .map(|(l, _, _, _)| *l);
     }
     // A document made only of lines its source has seen before is a copy, not
@@ -1073,6 +1074,11 @@ fn apply_classifier(
             && r.text.split_whitespace().count() <= 4
             && !r.text.trim_end().trim_end_matches(':').contains(':')
     });
+    let adjacent: Vec<bool> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| i == 0 || lines[i - 1] + 1 == l)
+        .collect();
     let mut verdicts = crate::classify::classify_with(
         &texts,
         out.title.as_deref(),
@@ -1080,6 +1086,7 @@ fn apply_classifier(
         lang,
         standfirst,
         &under_label,
+        &adjacent,
     );
     // Right under a reader's comment header the rules removed ("Jan B. schreef:",
     // "Pepe_V · hace 2 horas") is that reader's comment: prose the classifier
@@ -1544,6 +1551,34 @@ mod tests {
             let s = head_only(&format!("{head}\n{body}"), "en");
             let expected = head.lines().last().unwrap();
             assert_eq!(s.title.as_deref(), Some(expected), "{head}");
+        }
+    }
+
+    #[test]
+    fn a_standfirst_stays_across_a_lifted_byline_and_a_stamp() {
+        let rules =
+            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
+        let standfirst = "Stephen Marsland took money from members' subscriptions and bar takings over four years";
+        let body = "The former treasurer of a village cricket club was jailed on Tuesday for stealing more than 38,000 pounds.\n\
+                    The court heard that he had used the money to fund a gambling habit that began during the pandemic.";
+        // A byline and a date lifted between the standfirst and a picture's credit.
+        let credit = format!(
+            "Former cricket club treasurer jailed for stealing to fund gambling habit\n{standfirst}\n\
+             By Daniel Firth\nTuesday, 7 May 2024, 1:15 pm\n\
+             Stephen Marsland outside Leeds Crown Court. Picture: Courier\n{body}"
+        );
+        // An update stamp between the title and the standfirst.
+        let stamp = format!(
+            "Former cricket club treasurer jailed for stealing to fund gambling habit\n\
+             Updated: 8 May 2024, 07:12 a.m. by the news desk\n{standfirst}\n{body}"
+        );
+        for text in [credit, stamp] {
+            let s = structure(&text, &rules, Layers::default(), None);
+            assert!(
+                s.paragraphs.iter().any(|p| p == standfirst),
+                "standfirst lost: {:?}",
+                s.paragraphs
+            );
         }
     }
 
