@@ -1176,7 +1176,7 @@ fn shop_boxes(paras: &[&str], words: &[Vec<String>], lang: Option<&str>, class: 
 
 /// A reader's comment header: a name or handle, a dot or bar, and when it was
 /// posted ("marcoL · 23 giugno 2024 alle 09:14", "Peter_V · 11:37", "Andrés P. ·
-/// 08/02/2024 10:48", "Sanne | 2 uur geleden"). Hand-written: the shape is the
+/// 08/02/2024 10:48", "Sanne | 2 uur geleden", "Marcus Delaney says:"). Hand-written: the shape is the
 /// same in every language and the rule packs see lines with the dot folded away.
 fn comment_header(text: &str) -> bool {
     static HEADER: LazyLock<Regex> = LazyLock::new(|| {
@@ -1187,12 +1187,20 @@ fn comment_header(text: &str) -> bool {
         Regex::new(r"(?i)\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}\b|\b(?:ago|hace|vor|il y a|fa|há|geleden)\b")
             .unwrap()
     });
-    HEADER
-        .captures(text.trim())
-        .and_then(|c| c.get(1))
-        .is_some_and(|posted| {
-            posted.as_str().split_whitespace().count() <= 7 && POSTED.is_match(posted.as_str())
-        })
+    // "Marcus Delaney says:", "Jan B. schreef:", "maria_cycles says: October 9,
+    // 2023 at 9:02 pm": a blog's comment header.
+    static SAYS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,2} (?:says|said|wrote|replied|schreef|schrieb|schreibt|meint|a écrit|écrit|dit|dice|ha scritto|scrive|dijo|escribió|escribe|comenta|disse|escreveu|diz):(?: .{1,40})?$")
+            .unwrap()
+    });
+    let text = text.trim();
+    SAYS.is_match(text)
+        || HEADER
+            .captures(text)
+            .and_then(|c| c.get(1))
+            .is_some_and(|posted| {
+                posted.as_str().split_whitespace().count() <= 7 && POSTED.is_match(posted.as_str())
+            })
 }
 
 /// Two or more comment headers after the article make a thread: each header
@@ -2143,6 +2151,16 @@ mod tests {
         let kept = keep(&page);
         assert_eq!(kept[..2], [true, true], "article lost: {kept:?}");
         assert_eq!(kept[2..], [false; 6], "comments kept: {kept:?}");
+        // A blog's "… says:" headers make a thread too.
+        let blog = [
+            a,
+            b,
+            "booksnbytes says:",
+            "Great write-up, thanks. I think the council badly underestimated the demand.",
+            "Marcus Delaney says:",
+            "Does anyone know whether the night bus will also stop at the station?",
+        ];
+        assert_eq!(keep(&blog), vec![true, true, false, false, false, false]);
         // One "name · date" line is no thread: a byline with its date.
         let byline = [a, "Julia Rossi · 23 June 2024", b];
         assert!(comment_header(byline[1]));
