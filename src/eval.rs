@@ -376,6 +376,7 @@ mod tests {
             ("blind12", 0.90, 0.95),
             ("blind13", 0.93, 0.93),
             ("blind14", 0.88, 0.92),
+            ("blind15", 0.86, 0.82),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
