@@ -771,7 +771,7 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 /// every such line (31) is boilerplate.
 static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}\-]+\s+){0,3}(?i:medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
+        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform)|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
     )
     .unwrap()
 });
@@ -1230,12 +1230,14 @@ fn comment_threads(paras: &[&str], class: &mut [Class]) {
 
 /// A reader's comment on one line: who, then what they said ("FanBlock_Kocherau:
 /// Endlich mal wieder ein Derbysieg!", "Manuel F.: Uma voz que nunca vamos
-/// esquecer.", "Mario R. – Un grande maestro …"). The name is a handle (a digit,
-/// an underscore, a capital inside or a lower-case start) or two or three
-/// capitalised words or initials; what follows is a sentence. Returns the name.
+/// esquecer.", "Mario R. – Un grande maestro …", "Cévenol48 : Bravo …",
+/// "Bolzplatz_Kalle, vor 2 Std.: Verdient!"). The name is a handle (a digit, an
+/// underscore, a capital inside or a lower-case start) or two to four capitalised
+/// words, initials and particles; a time may follow it; what follows is a
+/// sentence. Returns the name.
 fn inline_comment(text: &str) -> Option<&str> {
     static LINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^([\p{L}\p{N}_.'’\-]+(?: [\p{L}\p{N}_.'’\-]+){0,2})(?: · [^:]{1,30})?(?:: | – | - )(\S.{10,})$")
+        Regex::new(r"^([\p{L}\p{N}_.'’\-]+(?: [\p{L}\p{N}_.'’\-]+){0,3})(?:(?: ·|,) [^:]{1,30})? ?(?:: | – | - )(\S.{10,})$")
             .unwrap()
     });
     let c = LINE.captures(text.trim())?;
@@ -1249,8 +1251,18 @@ fn inline_comment(text: &str) -> Option<&str> {
         && (name.contains(|c: char| c.is_ascii_digit() || c == '_')
             || name.starts_with(char::is_lowercase)
             || name.chars().skip(1).any(char::is_uppercase));
-    let person =
-        (2..=3).contains(&words.len()) && words.iter().all(|w| w.starts_with(char::is_uppercase));
+    // "Paul W", "Sue and Geoff Tanner", "Marjolein uit Zwolle", "Zé do Cartaxo":
+    // capitalised words and, between them, a particle or "and".
+    const JOINERS: &[&str] = &[
+        "and", "und", "et", "y", "e", "en", "uit", "aus", "de", "do", "da", "di", "del", "van",
+        "von",
+    ];
+    let person = (2..=4).contains(&words.len())
+        && words[0].starts_with(char::is_uppercase)
+        && words[words.len() - 1].starts_with(char::is_uppercase)
+        && words
+            .iter()
+            .all(|w| w.starts_with(char::is_uppercase) || JOINERS.contains(w));
     ((handle || person) && said.split_whitespace().count() >= 4 && ends_terminated(said))
         .then_some(name)
 }
@@ -2193,10 +2205,11 @@ mod tests {
             "Critico musicale, collabora con Palcoscenico24 dal 2016. Si occupa soprattutto di opera italiana.",
             "The Wharfedale Courier is a member of the Independent Press Standards Organisation.",
             "Zwolle Vandaag is een onafhankelijk nieuwsplatform voor Zwolle en omstreken.",
+            "Finanzfibel ist ein unabhängiges Verbraucherportal. Wir finanzieren uns über Werbung.",
         ];
         assert_eq!(
             keep(&page),
-            vec![false, true, true, false, true, false, false, false]
+            vec![false, true, true, false, true, false, false, false, false]
         );
     }
 
@@ -2210,8 +2223,14 @@ mod tests {
             "FanBlock_Kocherau: Finally a derby win again! Vogt with the goal of the year.",
             "Neckarwiese77: We were clearly better in the second half, but that is football.",
             "Manuel F.: A voice we will never forget. Rest in peace.",
+            "Sue and Geoff Tanner: So sorry to hear this, thinking of you all.",
+            "Cévenol48 : Bravo to the kid from the valley, what a day for him.",
+            "Bolzplatz_Kalle, 2 hours ago: Deserved! They have played the best football since the winter.",
         ];
-        assert_eq!(keep(&comments), vec![true, true, false, false, false]);
+        assert_eq!(
+            keep(&comments),
+            vec![true, true, false, false, false, false, false, false]
+        );
         // Speakers introduced by the article, who come back: an interview.
         let interview = [
             "Anna Berger spoke to the harbour master Tom Fischer about the new ferry timetable and the fares.",
