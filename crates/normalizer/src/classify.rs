@@ -1897,8 +1897,9 @@ pub fn classify_with(
             let labelled = run.iter().filter(|f| f.labelled).count();
             let between = text_above(&[Class::Good, Class::Short, Class::Fact]) && good_below;
             // Short items about the story between its paragraphs ("Pluspunten" /
-            // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Most
-            // of them share a word with the article; a menu's or a teaser list's
+            // "Lange accuduur" / "Helder scherm"): pros and cons, key points. Half
+            // or more share a word with the article (an info box: "De Agnès Morvan",
+            // "Genre : drame", "Durée : 1h52"); a menu's or a teaser list's
             // lines do not, and teasers are longer. A fact list may come right
             // before ("Specificaties" / "Accu: 5000 mAh").
             let (content, coherent) = run
@@ -1910,7 +1911,7 @@ pub fn classify_with(
                 && good_below
                 && words <= SHORT_ITEMS_MAX_WORDS * (j - i)
                 && content >= LIST_RUN
-                && 3 * coherent >= 2 * content
+                && 2 * coherent >= content
                 && run.iter().all(|f| !f.credit && !f.addresses_reader)
                 // One con in five may name what the site sells too ("App pushes
                 // a paid plan").
@@ -2306,6 +2307,22 @@ mod tests {
         ];
         let kept = keep(&page);
         assert!(kept[1] && kept[4] && kept[7], "signatures lost: {kept:?}");
+    }
+
+    #[test]
+    fn a_reviews_info_box_between_paragraphs_stays() {
+        let review = [
+            "For her second feature, Agnes Morvan films a quiet drama: three sisters who meet to empty their late mother's house.",
+            "The House of Hours",
+            "By Agnes Morvan",
+            "With Claire Bastide, Ines Rahal, Margot Lenoir",
+            "Genre: drama",
+            "Running time: 1h52",
+            "First there is the noise of the boxes being taped shut, then the ticking of a clock that none of the sisters dares to stop.",
+            "Agnes Morvan refuses the big scenes of confrontation, and the house itself becomes the film's fourth character.",
+        ];
+        let kept = keep(&review);
+        assert_eq!(kept[1..6], [true; 5], "info box lost: {kept:?}");
     }
 
     #[test]
