@@ -1556,27 +1556,77 @@ mod tests {
 
     #[test]
     fn a_standfirst_stays_across_a_lifted_byline_and_a_stamp() {
-        let rules =
-            RuleSet::from_packs(&[("e.toml".into(), "[pack]\nlanguages=['en']\n".into())]).unwrap();
-        let standfirst = "Stephen Marsland took money from members' subscriptions and bar takings over four years";
-        let body = "The former treasurer of a village cricket club was jailed on Tuesday for stealing more than 38,000 pounds.\n\
-                    The court heard that he had used the money to fund a gambling habit that began during the pandemic.";
+        let pack = |lang: &str| {
+            RuleSet::from_packs(&[("p.toml".into(), format!("[pack]\nlanguages=['{lang}']\n"))])
+                .unwrap()
+        };
         // A byline and a date lifted between the standfirst and a picture's credit.
-        let credit = format!(
-            "Former cricket club treasurer jailed for stealing to fund gambling habit\n{standfirst}\n\
+        let credit = "Stephen Marsland took money from members' subscriptions and bar takings over four years";
+        let credit_page = format!(
+            "Former cricket club treasurer jailed for stealing to fund gambling habit\n{credit}\n\
              By Daniel Firth\nTuesday, 7 May 2024, 1:15 pm\n\
-             Stephen Marsland outside Leeds Crown Court. Picture: Courier\n{body}"
+             Stephen Marsland outside Leeds Crown Court. Picture: Courier\n\
+             The former treasurer of a village cricket club was jailed on Tuesday for stealing more than 38,000 pounds.\n\
+             The court heard that he had used the money to fund a gambling habit that began during the pandemic."
         );
         // An update stamp between the title and the standfirst.
-        let stamp = format!(
-            "Former cricket club treasurer jailed for stealing to fund gambling habit\n\
-             Updated: 8 May 2024, 07:12 a.m. by the news desk\n{standfirst}\n{body}"
+        let stamped = "Las fuertes lluvias de los últimos cuatro días desbordaron el río Palo, en el norte del Cauca";
+        let stamped_page = format!(
+            "Inicio / Colombia / Otras ciudades\n\
+             Alerta roja en el Cauca por creciente del río Palo: 300 familias evacuadas\n\
+             27 de abril 2022, 10:35 P. M.\nActualizado: 28 de abril 2022, 07:12 A. M.\n{stamped}\n\
+             La Unidad Nacional para la Gestión del Riesgo de Desastres declaró este miércoles la alerta roja en cuatro municipios del norte del Cauca tras la creciente súbita del río Palo.\n\
+             Unas 300 familias de las veredas ribereñas de Caloto y Guachené fueron evacuadas a albergues temporales instalados en colegios."
         );
-        for text in [credit, stamp] {
-            let s = structure(&text, &rules, Layers::default(), None);
+        for (text, standfirst, lang) in [(credit_page, credit, "en"), (stamped_page, stamped, "es")]
+        {
+            let s = structure(&text, &pack(lang), Layers::default(), None);
             assert!(
                 s.paragraphs.iter().any(|p| p == standfirst),
                 "standfirst lost: {:?}",
+                s.paragraphs
+            );
+        }
+    }
+
+    #[test]
+    fn a_reviews_info_box_between_its_paragraphs_stays() {
+        // A film review's head, cast box and first paragraphs (blind12 fr-03).
+        let rules =
+            RuleSet::from_packs(&[("f.toml".into(), "[pack]\nlanguages=['fr']\n".into())]).unwrap();
+        let text = "« La Maison des heures » : un huis clos familial d'une rare délicatesse\n\
+             Pour son deuxième long-métrage, Agnès Morvan filme trois sœurs réunies pour vider la maison de leur mère. Un drame pudique porté par un trio d'actrices remarquable.\n\
+             Par Hélène Dufresne\n\
+             Publié le mercredi 6 mars 2024 à 09h30\n\
+             Partager\n\
+             Ajouter à ma liste\n\
+             Note de la rédaction : 4/5\n\
+             La maison des heures\n\
+             De Agnès Morvan\n\
+             Avec Claire Bastide, Inès Rahal, Margot Lenoir\n\
+             Genre : drame\n\
+             Durée : 1h52\n\
+             Sortie : 6 mars 2024\n\
+             Bande-annonce « La Maison des heures » (2:08)\n\
+             Voir les séances près de chez moi\n\
+             Il y a d'abord le bruit des cartons qu'on scotche, puis celui, plus ténu, d'une horloge qu'aucune des trois sœurs n'ose arrêter. Dès ses premières minutes, « La Maison des heures » installe un rythme lent, presque suspendu, qui ne se relâchera jamais.\n\
+             Anne, Louise et Mathilde se retrouvent dans la grande maison bourguignonne où elles ont grandi, quelques semaines après la mort de leur mère. Elles ont un week-end pour trier les meubles, les lettres, les souvenirs, avant l'arrivée des acheteurs.\n\
+             Agnès Morvan, dont on avait remarqué le premier film « Les Rives » en 2019, refuse les grandes scènes de confrontation. Les rancœurs affleurent dans un regard, un silence, une assiette posée un peu trop fort sur la table.\n\
+             Publicité\n\
+             Un trio d'actrices au sommet\n\
+             Claire Bastide, en aînée qui s'est toujours chargée de tout, trouve ici l'un de ses plus beaux rôles. Face à elle, Inès Rahal apporte une fantaisie bienvenue, tandis que Margot Lenoir, révélation du film, compose une cadette insaisissable, à la fois fragile et cruelle.\n\
+             La photographie de Julien Ferrat, tout en lumière naturelle, fait de la maison un personnage à part entière : chaque pièce semble porter la trace d'une époque différente.\n\
+             On regrettera seulement une dernière demi-heure un peu appuyée, où le scénario ressent le besoin d'expliquer ce que les images avaient déjà si bien suggéré.";
+        let s = structure(text, &rules, Layers::default(), None);
+        for line in [
+            "De Agnès Morvan",
+            "Genre : drame",
+            "Durée : 1h52",
+            "Sortie : 6 mars 2024",
+        ] {
+            assert!(
+                s.paragraphs.iter().any(|p| p == line),
+                "{line} lost: {:?}",
                 s.paragraphs
             );
         }
