@@ -278,7 +278,7 @@ pub async fn run(
         // the work queue and come back from there; the local copies go.
         let stale = intake.pending_claims();
         for c in &stale {
-            let _ = std::fs::remove_dir_all(&c.dir);
+            let _ = intake.discard(c);
         }
         if !stale.is_empty() {
             tracing::info!(

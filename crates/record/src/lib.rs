@@ -216,9 +216,11 @@ pub struct Pipeline {
 pub struct Claim {
     /// UUIDv7, time-ordered; its timestamp is `received_at`.
     pub id: String,
-    /// `<state>/claims/<id>/`, holding only the claimed file.
-    pub dir: PathBuf,
-    /// The claimed file inside `dir`, under its original name.
+    /// `<state>/claims/<id>/`, holding only the claimed file, for a claim whose
+    /// path would not fit in one file name; None for the usual single-file claim.
+    pub dir: Option<PathBuf>,
+    /// The claimed file: `<state>/claims/<id>~<path in inbox>`, or the file
+    /// under its original name inside `dir`.
     pub path: PathBuf,
     /// Original name, exact bytes.
     pub file_name: OsString,
