@@ -363,10 +363,7 @@ impl Intake {
         Claim {
             id: id.to_string(),
             dir,
-            file_name: rel
-                .file_name()
-                .map(OsStr::to_os_string)
-                .unwrap_or_default(),
+            file_name: rel.file_name().map(OsStr::to_os_string).unwrap_or_default(),
             path,
             rel_path: rel_string(rel),
             received_at,
@@ -681,9 +678,9 @@ fn find_single_file(dir: &Path) -> Option<PathBuf> {
                 Ok(m) if m.is_dir() => stack.push(p),
                 Ok(_) => {
                     // The old fixed name, and the per-claim one.
-                    if p.file_name().is_some_and(|n| {
-                        n == ".newsflow-symlink-copy" || is_copy_temp(n)
-                    }) {
+                    if p.file_name()
+                        .is_some_and(|n| n == ".newsflow-symlink-copy" || is_copy_temp(n))
+                    {
                         let _ = fs::remove_file(&p);
                         continue;
                     }
@@ -957,7 +954,10 @@ mod tests {
             assert_eq!(c.file_name, Path::new(rel).file_name().unwrap());
             assert_eq!(i.read(c).unwrap().0, n.to_string().as_bytes());
             let dest = i.finish(c).unwrap().unwrap();
-            assert_eq!(dest, t.path().canonicalize().unwrap().join("archive").join(rel));
+            assert_eq!(
+                dest,
+                t.path().canonicalize().unwrap().join("archive").join(rel)
+            );
         }
         assert!(
             fs::read_dir(i.claims_dir()).unwrap().next().is_none(),
