@@ -783,9 +783,10 @@ pub fn structure(
         // Third layer: short lines this source repeats in many documents. Decided
         // after the title, like captions: see below.
         if let Some(l) = learned {
-            memory_keys.extend(crate::learned::learnable(&text, &l.cfg));
+            let key = crate::learned::learnable(&text, &l.cfg);
+            memory_keys.extend(key);
             if provisional.is_none() {
-                provisional = l.template(&text).map(|rule_id| Removed {
+                provisional = key.and_then(|k| l.known(k)).map(|rule_id| Removed {
                     line: p.line,
                     rule_id,
                     kind: "learned".into(),
