@@ -377,6 +377,7 @@ mod tests {
             ("blind13", 0.93, 0.93),
             ("blind14", 0.88, 0.92),
             ("blind15", 0.86, 0.82),
+            ("blind16", 0.85, 0.87),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
