@@ -768,10 +768,23 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 /// Wharfedale Courier is a member of the Independent Press Standards
 /// Organisation", "Zwolle Vandaag is een onafhankelijk nieuwsplatform …", "Le
 /// Labo est un média indépendant financé par ses lecteurs"). In the labelled sets
-/// every such line (31) is boilerplate.
+/// every such line (31) is boilerplate. Also the appositive form with the year it
+/// was founded ("Diario del Litoral, el periódico de la costa de Huelva desde
+/// 1978."): without the year, "Marco Bianchi, il direttore del giornale, …" is
+/// the story.
 static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform)|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
+        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}'’\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
+    )
+    .unwrap()
+});
+
+/// [`OUTLET`]'s appositive form: a name, a comma or dash, what it is, and since
+/// when ("Le Vigilant alpin, le quotidien des Savoie depuis 1946.", "Akkerland
+/// Nieuws – onafhankelijk vakblad voor de akkerbouw sinds 1998.").
+static OUTLET_SINCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+[\p{L}'’\-&.]+){0,4}(?:,| –| -| —)\s+(?:[\p{L}'’\-]+\s+){0,4}(?i:[\p{L}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{0,60}\b(?i:since|seit|depuis|desde|dal|sinds)\s+(?:\d{4})\.?$",
     )
     .unwrap()
 });
@@ -1176,11 +1189,13 @@ fn shop_boxes(paras: &[&str], words: &[Vec<String>], lang: Option<&str>, class: 
 
 /// A reader's comment header: a name or handle, a dot or bar, and when it was
 /// posted ("marcoL · 23 giugno 2024 alle 09:14", "Peter_V · 11:37", "Andrés P. ·
-/// 08/02/2024 10:48", "Sanne | 2 uur geleden", "Marcus Delaney says:"). Hand-written: the shape is the
+/// 08/02/2024 10:48", "Sanne | 2 uur geleden", "Gianni_63 – 30 aprile 2024 alle
+/// 21:14", "Marcus Delaney says:", "backmaus_77 schrieb am 21.04.2024 um
+/// 15:12:"). Hand-written: the shape is the
 /// same in every language and the rule packs see lines with the dot folded away.
 fn comment_header(text: &str) -> bool {
     static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,3} [·•|] (.{1,48})$")
+        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,3} ([·•|–]) (.{1,48})$")
             .unwrap()
     });
     static POSTED: LazyLock<Regex> = LazyLock::new(|| {
@@ -1190,17 +1205,20 @@ fn comment_header(text: &str) -> bool {
     // "Marcus Delaney says:", "Jan B. schreef:", "maria_cycles says: October 9,
     // 2023 at 9:02 pm": a blog's comment header.
     static SAYS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,2} (?:says|said|wrote|replied|schreef|schrieb|schreibt|meint|a écrit|écrit|dit|dice|ha scritto|scrive|dijo|escribió|escribe|comenta|disse|escreveu|diz):(?: .{1,40})?$")
+        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,2} (?:says|said|wrote|replied|schreef|schrieb|schreibt|meint|a écrit|écrit|dit|dice|ha scritto|scrive|dijo|escribió|escribe|comenta|disse|escreveu|diz)(?::(?: .{1,40})?| .{0,30}\d.{0,15}:)$")
             .unwrap()
     });
+    // After a dash, a date with its year: "HC Oberau – TuS Lindenau 29:33" is a
+    // result, not a comment.
+    static DATED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:19|20)\d{2}\b").unwrap());
     let text = text.trim();
     SAYS.is_match(text)
-        || HEADER
-            .captures(text)
-            .and_then(|c| c.get(1))
-            .is_some_and(|posted| {
-                posted.as_str().split_whitespace().count() <= 7 && POSTED.is_match(posted.as_str())
-            })
+        || HEADER.captures(text).is_some_and(|c| {
+            let posted = c.get(2).map_or("", |m| m.as_str());
+            posted.split_whitespace().count() <= 7
+                && POSTED.is_match(posted)
+                && (&c[1] != "–" || DATED.is_match(posted))
+        })
 }
 
 /// Two or more comment headers after the article make a thread: each header
@@ -1982,7 +2000,9 @@ pub fn classify_with(
     for ((c, f), p) in class.iter_mut().zip(&feats).zip(paras) {
         if f.bio {
             *c = Class::Bad("bio");
-        } else if f.words <= SITE_MAX_WORDS && OUTLET.is_match(p.trim()) {
+        } else if f.words <= SITE_MAX_WORDS
+            && (OUTLET.is_match(p.trim()) || OUTLET_SINCE.is_match(p.trim()))
+        {
             *c = Class::Bad("site");
         }
     }
@@ -2181,6 +2201,16 @@ mod tests {
             "Does anyone know whether the night bus will also stop at the station?",
         ];
         assert_eq!(keep(&blog), vec![true, true, false, false, false, false]);
+        // "Name – date" and "Name schrieb am …:" headers; results with a dash are
+        // no headers.
+        assert!(comment_header("Gianni_63 – 30 aprile 2024 alle 21:14"));
+        assert!(comment_header(
+            "backmaus_77 schrieb am 21.04.2024 um 15:12:"
+        ));
+        assert!(!comment_header("HC Oberau – TuS Lindenau 29:33"));
+        assert!(!comment_header(
+            "Der Bürgermeister schrieb am Montag an den Rat: Die Brücke wird saniert."
+        ));
         // One "name · date" line is no thread: a byline with its date.
         let byline = [a, "Julia Rossi · 23 June 2024", b];
         assert!(comment_header(byline[1]));
@@ -2214,11 +2244,16 @@ mod tests {
             "The Wharfedale Courier is a member of the Independent Press Standards Organisation.",
             "Zwolle Vandaag is een onafhankelijk nieuwsplatform voor Zwolle en omstreken.",
             "Finanzfibel ist ein unabhängiges Verbraucherportal. Wir finanzieren uns über Werbung.",
+            "The Harbourline Gazette has been Plymouth's independent local newspaper since 1889.",
+            "Der Rheinkurier ist die unabhängige Tageszeitung für Köln, Bonn und den Rhein-Sieg-Kreis.",
+            "Le Vigilant alpin, le quotidien des Savoie depuis 1946.",
+            "ZorgNieuws.nu is een onafhankelijk vakplatform voor professionals in de zorg.",
+            // Not the outlet: a person and the paper, with no founding year.
+            "Marco Bianchi, il direttore del giornale, ha confermato la chiusura della sede di Modena.",
         ];
-        assert_eq!(
-            keep(&page),
-            vec![false, true, true, false, true, false, false, false, false]
-        );
+        let mut want = vec![false, true, true, false, true, false, false, false, false];
+        want.extend([false, false, false, false, true]);
+        assert_eq!(keep(&page), want);
     }
 
     #[test]
