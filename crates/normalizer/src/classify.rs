@@ -748,7 +748,16 @@ static AGENCY_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 /// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
 static BIO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|column|kolumne|chronique|columna|rubrica|coluna|rubriek|writer|autor|autorin|auteur|autore|professor|professorin|professeur|professeure|profesor|profesora|professore|professoressa|professora|hoogleraar|researcher|forscher|forscherin|chercheur|chercheuse|investigador|investigadora|ricercatore|ricercatrice|pesquisador|pesquisadora|onderzoeker|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
+        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:\p{L}+(?:journalist|journalistin|redakteur|redakteurin|reporterin|korrespondentin|kolumnistin)|reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|column|kolumne|chronique|columna|rubrica|coluna|rubriek|writer|autor|autorin|auteur|autore|professor|professorin|professeur|professeure|profesor|profesora|professore|professoressa|professora|hoogleraar|researcher|forscher|forscherin|chercheur|chercheuse|investigador|investigadora|ricercatore|ricercatrice|pesquisador|pesquisadora|onderzoeker|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
+    )
+    .unwrap()
+});
+
+/// "Marieke Vos schrijft voor ZorgNieuws.nu over …", "Hannes Lüdtke schreibt
+/// jeden Sonntag für …": a name, writes, for.
+static BIO_WRITES_FOR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:writes|schreibt|écrit|escribe|scrive|escreve|schrijft)\s+(?:\p{L}+\s+){0,2}(?:for|für|pour|para|per|voor)\s",
     )
     .unwrap()
 });
@@ -997,7 +1006,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
     let digits = text.chars().filter(char::is_ascii_digit).count() as f32;
     let is_bullet = bullet(text);
-    let bio = BIO.is_match(text) || BIO_ROLE_FIRST.is_match(text);
+    let bio = BIO.is_match(text) || BIO_ROLE_FIRST.is_match(text) || BIO_WRITES_FOR.is_match(text);
     Features {
         words: words.len(),
         stopword_density: stop
@@ -2250,9 +2259,11 @@ mod tests {
             "ZorgNieuws.nu is een onafhankelijk vakplatform voor professionals in de zorg.",
             // Not the outlet: a person and the paper, with no founding year.
             "Marco Bianchi, il direttore del giornale, ha confermato la chiusura della sede di Modena.",
+            "Lea Hartung ist Physikerin und Wissenschaftsjournalistin. Sie schreibt über Astronomie.",
+            "Marieke Vos schrijft voor ZorgNieuws.nu over eerstelijnszorg en regionale gezondheidszorg.",
         ];
         let mut want = vec![false, true, true, false, true, false, false, false, false];
-        want.extend([false, false, false, false, true]);
+        want.extend([false, false, false, false, true, false, false]);
         assert_eq!(keep(&page), want);
     }
 
