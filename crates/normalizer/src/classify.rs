@@ -1092,6 +1092,57 @@ fn table_rows(paras: &[&str]) -> Vec<bool> {
     rows
 }
 
+/// An info box inside a run of short lines between the story's paragraphs, with
+/// the page's buttons around it ("Voir la bande-annonce" / "Trouver une séance"
+/// / "Note de la rédaction : 4/5" / "Fiche technique" / "Réalisation : …" /
+/// "Genre : drame" / "Durée : 1 h 52"): three or more "label: value" lines in a
+/// row, most labels one word and none twice, with a short heading between two of
+/// them, stay; the rest of the run goes.
+fn info_box(run: &[&str], class: &mut [Class]) {
+    let pair = |p: &str| {
+        label_split(p.trim()).is_some_and(|(label, value)| (1..=4).contains(&label) && value >= 1)
+    };
+    fn label(p: &str) -> &str {
+        p.trim().split_once(':').map_or("", |(l, _)| l.trim())
+    }
+    let mut i = 0;
+    while i < run.len() {
+        let mut j = i;
+        let mut labels: Vec<&str> = Vec::new();
+        while j < run.len() {
+            if pair(run[j]) {
+                labels.push(label(run[j]));
+            } else if !(j > i
+                && j + 1 < run.len()
+                && pair(run[j - 1])
+                && pair(run[j + 1])
+                && run[j].split_whitespace().count() <= 3)
+            {
+                break;
+            }
+            j += 1;
+        }
+        // A box's fields are named in a word or so, each once ("Genre", "Durée");
+        // "Trending: …" three times, or headlines with a colon ("Kreisliga A:
+        // Atzbach II bleibt ungeschlagen"), are teasers.
+        let one_word = labels
+            .iter()
+            .filter(|l| l.split_whitespace().count() == 1)
+            .count();
+        let distinct = labels
+            .iter()
+            .enumerate()
+            .all(|(k, l)| !labels[..k].contains(l));
+        if labels.len() >= INFO_BOX_MIN_PAIRS && 3 * one_word >= 2 * labels.len() && distinct {
+            class[i..j].fill(Class::Fact);
+        }
+        i = j.max(i + 1);
+    }
+}
+
+/// Fewest "label: value" lines that make an info box among buttons.
+const INFO_BOX_MIN_PAIRS: usize = 3;
+
 /// A live blog's time stamps ("15:47" / "More than 62,000 homes without
 /// electricity" / "15:20" / …): three or more times of day written alike and in
 /// order, newest or oldest first, are the blog's own structure and stay with
@@ -1968,6 +2019,9 @@ pub fn classify_with(
                     Class::Bad("list")
                 };
             }
+            if !keep && between {
+                info_box(&paras[i..j], &mut class[i..j]);
+            }
         }
         i = j.max(i + 1);
     }
@@ -2224,6 +2278,38 @@ mod tests {
         let byline = [a, "Julia Rossi · 23 June 2024", b];
         assert!(comment_header(byline[1]));
         assert!(keep(&byline)[2], "the article lost under a byline");
+    }
+
+    #[test]
+    fn an_info_box_among_buttons_stays_and_the_buttons_go() {
+        let page = [
+            "Pour son deuxième long métrage, Hélène Vasseur filme l'hiver d'une infirmière dans un Ehpad de la Creuse avec une pudeur rare.",
+            "Voir la bande-annonce",
+            "Trouver une séance",
+            "Note de la rédaction : 4/5",
+            "Fiche technique",
+            "Réalisation : Hélène Vasseur",
+            "Scénario : Hélène Vasseur et Karim Bensaïd",
+            "Genre : drame",
+            "Durée : 1 h 52",
+            "Il y a des films qui semblent ne rien raconter et qui, pourtant, vous suivent des jours entiers après la séance.",
+            "Solène Aubrac, que l'on connaissait surtout pour ses rôles comiques, trouve ici le rôle de sa vie dans ce film.",
+        ];
+        let mut want = vec![true, false, false];
+        want.extend([true; 8]);
+        assert_eq!(keep(&page), want);
+        // The same label three times is a teaser list, not a box.
+        let teasers = [
+            page[0],
+            "Voir la bande-annonce",
+            "Trouver une séance",
+            "Trending: Bristol bus strike",
+            "Trending: Glastonbury tickets",
+            "Trending: Interest rates",
+            page[9],
+            page[10],
+        ];
+        assert_eq!(keep(&teasers)[1..6], [false; 5]);
     }
 
     #[test]
