@@ -1190,6 +1190,52 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) -> bool {
     ordered
 }
 
+/// A podcast's chapters or a live page's entries written one a line with their
+/// time ("00:00 – Introduction" / "02:15 – La montée en alpage" / …, "17:35 –
+/// Escolas fechadas amanhã"): three or more in a row, times in order, are the
+/// page's content, with a short heading right above them ("Chapitres"). In the
+/// labelled sets every such line (26) is article text. Which lines they are: after
+/// the article's first paragraph they stay even where a removed caption or teaser
+/// stands between them and the text.
+fn timed_lists(paras: &[&str], class: &mut [Class]) -> Vec<bool> {
+    let mut marked = vec![false; paras.len()];
+    static TIMED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(?:(\d{1,2}):)?(\d{1,2}):([0-5]\d) [–—-] \S").unwrap());
+    let time = |p: &str| {
+        let c = TIMED.captures(p.trim())?;
+        let hours = c
+            .get(1)
+            .map_or(Some(0), |h| h.as_str().parse::<u32>().ok())?;
+        Some((hours * 60 + c[2].parse::<u32>().ok()?) * 60 + c[3].parse::<u32>().ok()?)
+    };
+    let times: Vec<Option<u32>> = paras.iter().map(|p| time(p)).collect();
+    let mut i = 0;
+    while i < paras.len() {
+        let mut j = i;
+        while j < paras.len() && times[j].is_some() {
+            j += 1;
+        }
+        let run: Vec<u32> = times[i..j].iter().flatten().copied().collect();
+        let ordered = run.windows(2).all(|w| w[0] < w[1]) || run.windows(2).all(|w| w[0] > w[1]);
+        if run.len() >= TIMED_LIST_MIN && ordered {
+            class[i..j].fill(Class::Fact);
+            marked[i..j].fill(true);
+            if i > 0
+                && paras[i - 1].split_whitespace().count() <= 3
+                && matches!(class[i - 1], Class::Heading | Class::Short)
+            {
+                class[i - 1] = Class::Fact;
+                marked[i - 1] = true;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    marked
+}
+
+/// Fewest timed lines that make a list of chapters or entries.
+const TIMED_LIST_MIN: usize = 3;
+
 /// Fewest time stamps that make a live blog.
 const LIVE_STAMPS_MIN: usize = 3;
 
@@ -1602,6 +1648,7 @@ pub fn classify_with(
     }
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
     let live_blog = live_blog_stamps(paras, &mut class);
+    let timed = timed_lists(paras, &mut class);
     shop_boxes(paras, &words, lang, &mut class);
     comment_threads(paras, &mut class);
     inline_comment_threads(paras, &mut class);
@@ -2133,6 +2180,9 @@ pub fn classify_with(
             Class::Fact if chained || inside => {
                 (true, "list item: figures or titles in the article text")
             }
+            Class::Fact if timed[i] && first_good.is_some_and(|g| g < i) => {
+                (true, "list item: chapters or entries with their times")
+            }
             // "Key points:" and its items, right above the article's first paragraph.
             Class::Fact
                 if class[i + 1..]
@@ -2278,6 +2328,31 @@ mod tests {
         let byline = [a, "Julia Rossi · 23 June 2024", b];
         assert!(comment_header(byline[1]));
         assert!(keep(&byline)[2], "the article lost under a byline");
+    }
+
+    #[test]
+    fn a_podcasts_chapters_stay_below_its_caption() {
+        let page = [
+            "Ils ne sont plus qu'une poignée à monter chaque été avec leurs troupeaux dans les alpages de l'Oisans, et ils racontent pourquoi.",
+            "Le couple Girard devant leur cabane d'alpage, à 2 100 mètres d'altitude",
+            "Chapitres",
+            "00:00 – Introduction",
+            "02:15 – La montée en alpage, au petit matin",
+            "09:40 – Raymond et les chiens de protection",
+            "36:20 – Conclusion",
+            "Épisode 13 – Le glacier qui recule",
+            "Épisode 12 – Une saison au refuge",
+        ];
+        let kept = keep(&page);
+        assert_eq!(kept[2..7], [true; 5], "{kept:?}");
+        assert_eq!(kept[7..], [false; 2], "{kept:?}");
+        // Out of order, the times are not chapters.
+        assert!(
+            !timed_lists(
+                &["02:15 – A", "00:00 – B", "09:40 – C"],
+                &mut [Class::Heading; 3]
+            )[0]
+        );
     }
 
     #[test]
