@@ -836,6 +836,8 @@ const CAPTION_MAX_WORDS: usize = 40;
 const CREDIT_ALONE_MAX_WORDS: usize = 8;
 /// Longest item of a list opened by a colon, in words.
 const LIST_MAX_ITEM_WORDS: usize = 25;
+/// Longest question that opens a list between the story's paragraphs, in words.
+const QUESTION_LIST_MAX_WORDS: usize = 10;
 /// Longest item of a fact list, in words.
 const LIST_ITEM_MAX_WORDS: usize = 8;
 
@@ -1958,16 +1960,25 @@ pub fn classify_with(
     // A line ending in a colon ("Key points:", "Die Ausnahmen gelten:") opens a
     // list: the short lines after it, up to the next paragraph of prose, are its
     // items, whatever their shape ("em farmácias", "- Sa masse est estimée …").
+    // So does a short question between paragraphs of the story ("Wat komt er aan
+    // de Hanzekade?" / "650 woningen, …" / "Een parkeergarage …"), when three or
+    // more items follow and the story's prose resumes after them: a teaser list
+    // has no prose below it.
     for i in 0..class.len() {
-        let opens = paras[i].trim_end().ends_with(':')
+        let colon = paras[i].trim_end().ends_with(':')
             && matches!(class[i], Class::Short | Class::Good | Class::Heading);
-        if !opens {
+        let question = paras[i].trim_end().ends_with('?')
+            && feats[i].words <= QUESTION_LIST_MAX_WORDS
+            && matches!(class[i], Class::Short | Class::Heading)
+            && prose_before(&class, i);
+        if !colon && !question {
             continue;
         }
         let mut j = i + 1;
         while j < class.len()
             && feats[j].words <= LIST_MAX_ITEM_WORDS
             && !feats[j].credit
+            && !paras[j].contains('©')
             && feats[j].site_words == 0
             && matches!(
                 class[j],
@@ -1980,7 +1991,12 @@ pub fn classify_with(
         {
             j += 1;
         }
-        if j - i > 2 {
+        let enough = if colon {
+            j - i > 2
+        } else {
+            j - i > LIST_RUN && next_text(&class, j).is_some_and(|k| class[k] == Class::Good)
+        };
+        if enough {
             for c in &mut class[i..j] {
                 *c = Class::Fact;
             }
@@ -2328,6 +2344,23 @@ mod tests {
         let byline = [a, "Julia Rossi · 23 June 2024", b];
         assert!(comment_header(byline[1]));
         assert!(keep(&byline)[2], "the article lost under a byline");
+    }
+
+    #[test]
+    fn a_question_between_paragraphs_opens_a_list() {
+        let a = "De gemeenteraad van Dronten heeft donderdagavond ingestemd met de bouw van 650 woningen op het voormalige haventerrein.";
+        let b = "Omwonenden van de Hanzekade maakten tijdens de inspraak bezwaar tegen de hoogte van twee appartementengebouwen.";
+        let items = [
+            "Wat komt er aan de Hanzekade?",
+            "650 woningen, waarvan 35 procent sociale huur en 40 procent koop",
+            "Een parkeergarage met 420 plekken onder het centrale plein",
+            "Een nieuwe basisschool en een kinderdagverblijf",
+            "Een groene kade met een fiets- en wandelpad langs het water",
+        ];
+        let mut page = vec![a];
+        page.extend(items);
+        page.push(b);
+        assert_eq!(keep(&page), vec![true; 7]);
     }
 
     #[test]
