@@ -1235,6 +1235,31 @@ fn timed_lists(paras: &[&str], class: &mut [Class]) -> Vec<bool> {
     marked
 }
 
+/// A series of figures under a heading inside the story ("Capturas de chirla
+/// (toneladas)" / "2013: 2.480" / "2016: 1.910" / "2019: 1.240"): three or more
+/// "figure: figure" lines in a row, with the heading above them and prose
+/// below, are a chart's data, not stamps.
+fn figure_series(paras: &[&str], class: &mut [Class]) {
+    static PAIR: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[\d.,/]+ ?: ?[\d.,]+ ?%?$").unwrap());
+    let pairs: Vec<bool> = (0..paras.len())
+        .map(|k| class[k] == Class::Bad("stamp") && PAIR.is_match(paras[k].trim()))
+        .collect();
+    let mut i = 0;
+    while i < paras.len() {
+        let mut j = i;
+        while j < paras.len() && pairs[j] {
+            j += 1;
+        }
+        let headed = i > 0 && class[i - 1] == Class::Heading && prose_before(class, i - 1);
+        let prose_after = next_text(class, j).is_some_and(|k| class[k] == Class::Good);
+        if j - i >= LIST_RUN && headed && prose_after {
+            class[i..j].fill(Class::Fact);
+        }
+        i = j.max(i + 1);
+    }
+}
+
 /// Fewest timed lines that make a list of chapters or entries.
 const TIMED_LIST_MIN: usize = 3;
 
@@ -1651,6 +1676,7 @@ pub fn classify_with(
     let mut class: Vec<Class> = feats.iter().map(initial).collect();
     let live_blog = live_blog_stamps(paras, &mut class);
     let timed = timed_lists(paras, &mut class);
+    figure_series(paras, &mut class);
     shop_boxes(paras, &words, lang, &mut class);
     comment_threads(paras, &mut class);
     inline_comment_threads(paras, &mut class);
@@ -2360,6 +2386,20 @@ mod tests {
         let mut page = vec![a];
         page.extend(items);
         page.push(b);
+        assert_eq!(keep(&page), vec![true; 7]);
+    }
+
+    #[test]
+    fn a_series_of_figures_under_a_heading_is_data() {
+        let page = [
+            "Los biólogos apuntan a varias causas para explicar la crisis de la chirla en el golfo de Cádiz.",
+            "Capturas de chirla de la flota onubense (toneladas)",
+            "2013: 2.480",
+            "2016: 1.910",
+            "2019: 1.240",
+            "2023: 590",
+            "La Consejería sostiene que las paradas son la única herramienta eficaz para recuperar el caladero.",
+        ];
         assert_eq!(keep(&page), vec![true; 7]);
     }
 
