@@ -1260,6 +1260,9 @@ fn figure_series(paras: &[&str], class: &mut [Class]) {
     }
 }
 
+/// Longest subheading under a captioned picture's credit, in words.
+const SUBHEADING_MAX_WORDS: usize = 6;
+
 /// Fewest timed lines that make a list of chapters or entries.
 const TIMED_LIST_MIN: usize = 3;
 
@@ -1944,7 +1947,18 @@ pub fn classify_with(
     let alone = |f: &Features| f.credit && f.words <= CREDIT_ALONE_MAX_WORDS;
     for i in 0..class.len() {
         let credit_below = feats.get(i + 1).is_some_and(alone);
-        let credit_above = i > 0 && alone(&feats[i - 1]) && !feats[i].terminated;
+        // A credit with its caption above it ("Barcos … este miércoles." /
+        // "Foto: …") ends the picture: a short line under it with the story's
+        // prose next is a subheading ("Ayudas que no llegan").
+        let captioned = i >= 2
+            && feats[i - 2].words <= CAPTION_MAX_WORDS
+            && !feats[i - 2].credit
+            && !matches!(class[i - 2], Class::Bad(_))
+            && feats[i].words <= SUBHEADING_MAX_WORDS
+            && feats[i].site_words == 0
+            && !feats[i].addresses_reader
+            && next_text(&class, i + 1).is_some_and(|k| class[k] == Class::Good);
+        let credit_above = i > 0 && alone(&feats[i - 1]) && !feats[i].terminated && !captioned;
         if (credit_below || credit_above)
             && !feats[i].credit
             && feats[i].words <= CAPTION_MAX_WORDS
@@ -2387,6 +2401,30 @@ mod tests {
         page.extend(items);
         page.push(b);
         assert_eq!(keep(&page), vec![true; 7]);
+    }
+
+    #[test]
+    fn a_subheading_under_a_captioned_pictures_credit_stays() {
+        let a = "Los 42 barcos de rastro que faenan la chirla desde el puerto volverán a quedarse amarrados el lunes.";
+        let b = "Los armadores podrán acogerse a las ayudas por paralización temporal, que cubren una parte del salario.";
+        let page = [
+            a,
+            "Barcos de la flota de rastro amarrados en el muelle de Isla Cristina, este miércoles.",
+            "Foto: Diario del Litoral / Manuel Ortega",
+            "Ayudas que no llegan",
+            b,
+        ];
+        let kept = keep(&page);
+        assert_eq!((kept[2], kept[3], kept[4]), (false, true, true), "{kept:?}");
+        // A button there is no subheading.
+        let button = [
+            page[0],
+            page[1],
+            page[2],
+            "Ver galería a pantalla completa",
+            b,
+        ];
+        assert!(!keep(&button)[3]);
     }
 
     #[test]
