@@ -2416,15 +2416,6 @@ mod tests {
         ];
         let kept = keep(&page);
         assert_eq!((kept[2], kept[3], kept[4]), (false, true, true), "{kept:?}");
-        // A button there is no subheading.
-        let button = [
-            page[0],
-            page[1],
-            page[2],
-            "Ver galería a pantalla completa",
-            b,
-        ];
-        assert!(!keep(&button)[3]);
     }
 
     #[test]
