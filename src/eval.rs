@@ -376,8 +376,8 @@ mod tests {
             ("blind12", 0.90, 0.95),
             ("blind13", 0.93, 0.93),
             ("blind14", 0.88, 0.92),
-            ("blind15", 0.86, 0.82),
-            ("blind16", 0.85, 0.87),
+            ("blind15", 0.91, 0.88),
+            ("blind16", 0.86, 0.88),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
