@@ -1421,11 +1421,33 @@ fn inline_comment(text: &str) -> Option<&str> {
         .then_some(name)
 }
 
+/// A one-line comment signed with one capitalised word ("Schaatsmam: Wat een
+/// sfeer vanochtend, kippenvel!"): a reader's, or a speaker's in an interview,
+/// so it only counts in a thread with a signature [`inline_comment`] accepts.
+fn weak_inline_comment(text: &str) -> Option<&str> {
+    let (name, said) = text.trim().split_once(": ")?;
+    let one_word = !name.contains(' ')
+        && name.starts_with(char::is_uppercase)
+        && name.chars().all(char::is_alphabetic)
+        // A team in capitals ("TAPAJÓS: Jefferson; …") is a line-up.
+        && name.chars().any(char::is_lowercase)
+        && name.chars().count() >= 3;
+    (one_word && said.split_whitespace().count() >= 4 && ends_terminated(said)).then_some(name)
+}
+
 /// Two or more one-line comments in a row, each by someone else and by no one
 /// the article names (an interview's speakers recur and are introduced), are
 /// readers' comments.
 fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
-    let names: Vec<Option<&str>> = paras.iter().map(|p| inline_comment(p)).collect();
+    // (name, whether inline_comment accepts it alone)
+    let names: Vec<Option<(&str, bool)>> = paras
+        .iter()
+        .map(|p| {
+            inline_comment(p)
+                .map(|n| (n, true))
+                .or_else(|| weak_inline_comment(p).map(|n| (n, false)))
+        })
+        .collect();
     let mut i = 0;
     while i < paras.len() {
         if names[i].is_none() {
@@ -1436,7 +1458,14 @@ fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
         while j < paras.len() && names[j].is_some() {
             j += 1;
         }
-        let thread: Vec<&str> = names[i..j].iter().flatten().copied().collect();
+        // Half or more signed as inline_comment accepts alone: "Centro: …", "Nord:
+        // …" under "Sud e Isole: …" are a forecast's regions.
+        let strong = names[i..j].iter().flatten().filter(|(_, s)| *s).count();
+        if 2 * strong < j - i {
+            i = j;
+            continue;
+        }
+        let thread: Vec<&str> = names[i..j].iter().flatten().map(|(n, _)| *n).collect();
         let distinct = thread.iter().collect::<HashSet<_>>().len() == thread.len();
         let named_before = thread
             .iter()
@@ -2548,6 +2577,23 @@ mod tests {
             keep(&comments),
             vec![true, true, false, false, false, false, false, false]
         );
+        // A one-word signature counts beside one inline_comment accepts alone;
+        // a forecast's regions do not make a thread.
+        let pair = [
+            a,
+            b,
+            "Schaatsmam: Wat een sfeer vanochtend, kippenvel!",
+            "Klaas K.: Sterk gereden van Wiersma, maar die wind heeft de rest ook gesloopt.",
+        ];
+        assert_eq!(keep(&pair), vec![true, true, false, false]);
+        let forecast = [
+            a,
+            b,
+            "Nord: cielo sereno o poco nuvoloso, nebbie in pianura al mattino.",
+            "Centro: soleggiato, qualche nube sulla dorsale appenninica nel pomeriggio.",
+            "Sud e Isole: residui rovesci in Calabria al mattino, poi schiarite ovunque.",
+        ];
+        assert_eq!(keep(&forecast), vec![true; 5]);
         // Speakers introduced by the article, who come back: an interview.
         let interview = [
             "Anna Berger spoke to the harbour master Tom Fischer about the new ferry timetable and the fares.",
