@@ -69,7 +69,7 @@ const MENU_ITEM_MAX_WORDS: usize = 3;
 /// del mercado de fichajes": the site's link to its live page, standing in the
 /// menu right above a headline; not the headline over a standfirst.
 static LIVE_LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?:LIVE|EN DIRECTO|EN DIRECT|IN DIRETTA|AO VIVO|LIVETICKER)\b\s*[:|–—-]?|(?:Live|En directo|En direct|In diretta|Ao vivo|Liveticker)\s*[:|–—-])\s+\S")
+    Regex::new(r"^(?:(?:LIVE|EN DIRECTO|DIRECTO|EN DIRECT|IN DIRETTA|AO VIVO|LIVETICKER|BREAKING(?: NEWS)?)\b\s*[:|–—-]?|(?:Live|En directo|En direct|In diretta|Ao vivo|Liveticker|Breaking news)\s*[:|–—-])\s+\S")
         .unwrap()
 });
 
@@ -818,6 +818,10 @@ pub fn structure(
     let plausible = |t: &str| {
         !crate::classify::is_credit(t)
             && !CLOCK.is_match(t)
+            // A link to the site's live page ("LIVE TRAFFIC: A629 …", "EN DIRECT –
+            // Tour de Romandie : suivez la 3e étape", "Breaking news: Live updates
+            // …"); a live blog's own headline says "Live updates:" or "… live:".
+            && !LIVE_LINK.is_match(t)
             && !t.contains(" / ")
             && crate::classify::site_signal(t, class_lang) < 2
     };
@@ -1547,10 +1551,16 @@ mod tests {
             "Letters on the night buses: \u{201e}Who plans something like this?\u{201c}",
             // A menu item over a notice that is no prose of the story.
             "Live updates\nNight buses: this page updates automatically every 60 seconds.\nNight buses will run from June after a four-hour debate",
+            // Links to live pages wherever they stand, even the longest line.
+            "Night buses will run from June after a four-hour debate\nLIVE TRAFFIC: A629 Tarn Road eastbound - slow traffic near the Hepton roundabout",
+            "Breaking news: Live updates on the council meeting and all the reactions\nNight buses will run from June after a four-hour debate",
         ];
         for head in cases {
             let s = head_only(&format!("{head}\n{body}"), "en");
-            let expected = head.lines().last().unwrap();
+            let expected = head
+                .lines()
+                .rfind(|l| !l.starts_with("LIVE TRAFFIC"))
+                .unwrap();
             assert_eq!(s.title.as_deref(), Some(expected), "{head}");
         }
     }
