@@ -73,6 +73,25 @@ static LIVE_LINK: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// A navigation bar flattened into one line: five or more capitalised words with
+/// no stopword and no punctuation ("Bem-estar Alimentação Fitness Sono Mente
+/// Família"). A headline has its language's little words.
+fn menu_line(t: &str, stop: Option<&newsflow_record::words::StopWords>) -> bool {
+    let Some(stop) = stop else {
+        return false;
+    };
+    let words: Vec<&str> = t.split_whitespace().collect();
+    words.len() >= MENU_LINE_MIN_WORDS
+        && words.iter().all(|w| {
+            w.starts_with(char::is_uppercase)
+                && w.chars().all(|c| c.is_alphabetic() || c == '-')
+                && !stop.contains(&w.to_lowercase())
+        })
+}
+
+/// Fewest capitalised words that make a flattened menu rather than a headline.
+const MENU_LINE_MIN_WORDS: usize = 5;
+
 /// A headline this long right above a longer candidate is the title.
 const TITLE_MIN_WORDS: usize = 5;
 
@@ -822,6 +841,8 @@ pub fn structure(
             // Tour de Romandie : suivez la 3e étape", "Breaking news: Live updates
             // …"); a live blog's own headline says "Live updates:" or "… live:".
             && !LIVE_LINK.is_match(t)
+            // English headlines may be in Title Case ("Apple Unveils New MacBook Pro").
+            && !(class_lang != Some("en") && menu_line(t, stop))
             && !t.contains(" / ")
             && crate::classify::site_signal(t, class_lang) < 2
     };
@@ -1563,6 +1584,24 @@ mod tests {
                 .unwrap();
             assert_eq!(s.title.as_deref(), Some(expected), "{head}");
         }
+    }
+
+    #[test]
+    fn a_flattened_menu_is_not_the_title_but_an_english_title_case_headline_is() {
+        let pt_body = "Dormir pouco durante semanas seguidas aumenta o risco de doenças cardiovasculares, dizem os investigadores.\n\
+                       A recomendação geral para adultos é de sete a nove horas por noite, mas as necessidades variam de pessoa para pessoa.";
+        let s = head_only(
+            &format!("Bem-estar Alimentação Fitness Sono Mente Família\nSono: de quantas horas precisamos realmente?\n{pt_body}"),
+            "pt",
+        );
+        assert_eq!(
+            s.title.as_deref(),
+            Some("Sono: de quantas horas precisamos realmente?")
+        );
+        let en_body = "The company showed the new laptop at its headquarters on Monday, with a faster chip and a longer battery life.\n\
+                       It goes on sale next week in the United States and in Europe, at a higher price than the model it replaces.";
+        let s = head_only(&format!("Apple Unveils New MacBook Pro\n{en_body}"), "en");
+        assert_eq!(s.title.as_deref(), Some("Apple Unveils New MacBook Pro"));
     }
 
     #[test]
