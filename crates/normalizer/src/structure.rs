@@ -835,14 +835,15 @@ pub fn structure(
     // promotion; or the headline right above it, when that one is the standfirst.
     // Else the first plausible candidate; text must follow it.
     let plausible = |t: &str| {
-        !crate::classify::is_credit(t)
+        // English headlines may be in Title Case ("Apple Unveils New MacBook Pro").
+        let menu = class_lang != Some("en") && menu_line(t, stop);
+        !menu
+            && !crate::classify::is_credit(t)
             && !CLOCK.is_match(t)
             // A link to the site's live page ("LIVE TRAFFIC: A629 …", "EN DIRECT –
             // Tour de Romandie : suivez la 3e étape", "Breaking news: Live updates
             // …"); a live blog's own headline says "Live updates:" or "… live:".
             && !LIVE_LINK.is_match(t)
-            // English headlines may be in Title Case ("Apple Unveils New MacBook Pro").
-            && !(class_lang != Some("en") && menu_line(t, stop))
             && !t.contains(" / ")
             && crate::classify::site_signal(t, class_lang) < 2
     };
