@@ -745,20 +745,23 @@ static AGENCY_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\p{Lu}[\p{L}.'’\- ]{0,40}(?:/| - | – )\s*\p{Lu}[\p{L}.'’\- ]{0,40}$").unwrap()
 });
 
+/// A person's name at the start of a line, then a space: what a staff bio opens with.
+const BIO_NAME: &str = r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+";
+
 /// "Lena Vogt ist Redakteurin im Ressort …", "Théo Marchand est journaliste …".
 static BIO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{0,60}\b(?i:\p{L}+(?:journalist|journalistin|redakteur|redakteurin|reporterin|korrespondentin|kolumnistin)|reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|column|kolumne|chronique|columna|rubrica|coluna|rubriek|writer|autor|autorin|auteur|autore|professor|professorin|professeur|professeure|profesor|profesora|professore|professoressa|professora|hoogleraar|researcher|forscher|forscherin|chercheur|chercheuse|investigador|investigadora|ricercatore|ricercatrice|pesquisador|pesquisadora|onderzoeker|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
-    )
+    Regex::new(&format!(
+        r"{BIO_NAME}(?:is|ist|est|es|è|é|works|arbeitet|travaille|trabaja|lavora|trabalha|werkt|writes|schreibt|écrit|escribe|scrive|escreve|schrijft|covers|berichtet)\b.{{0,60}}\b(?i:\p{{L}}+(?:journalist|journalistin|redakteur|redakteurin|reporterin|korrespondentin|kolumnistin)|reporter|reporterin|journalist|journalistin|journaliste|correspondent|korrespondent|korrespondentin|correspondant|correspondante|corresponsal|corrispondente|correspondente|editor|redakteur|redakteurin|rédacteur|rédactrice|redactor|redactora|redattore|redattrice|redacteur|periodista|giornalista|jornalista|repórter|verslaggever|columnist|kolumnist|column|kolumne|chronique|columna|rubrica|coluna|rubriek|writer|autor|autorin|auteur|autore|professor|professorin|professeur|professeure|profesor|profesora|professore|professoressa|professora|hoogleraar|researcher|forscher|forscherin|chercheur|chercheuse|investigador|investigadora|ricercatore|ricercatrice|pesquisador|pesquisadora|onderzoeker|ressort|redaktion|rédaction|redacción|redazione|redação|redactie|desk|service)",
+    ))
     .unwrap()
 });
 
 /// "Marieke Vos schrijft voor ZorgNieuws.nu over …", "Hannes Lüdtke schreibt
 /// jeden Sonntag für …": a name, writes, for.
 static BIO_WRITES_FOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|la|le|\p{Lu}[\p{L}'’\-]+)){1,3}\s+(?:writes|schreibt|écrit|escribe|scrive|escreve|schrijft)\s+(?:\p{L}+\s+){0,2}(?:for|für|pour|para|per|voor)\s",
-    )
+    Regex::new(&format!(
+        r"{BIO_NAME}(?:writes|schreibt|écrit|escribe|scrive|escreve|schrijft)\s+(?:\p{{L}}+\s+){{0,2}}(?:for|für|pour|para|per|voor)\s",
+    ))
     .unwrap()
 });
 
@@ -783,7 +786,7 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 /// the story.
 static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}'’\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|platform|plateforme|plataforma|piattaforma|nieuwsplatform|newspaper|giornale|jornal|journal|periódico|krant|zeitung|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portal|portale|nachrichtenportal|nieuwssite|newsroom|redactie)\b",
+        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}'’\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|plateforme|plataforma|piattaforma|newspaper|giornale|jornal|journal|periódico|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portale|nieuwssite|newsroom|redactie)\b",
     )
     .unwrap()
 });
@@ -1105,7 +1108,7 @@ fn info_box(run: &[&str], class: &mut [Class]) {
         label_split(p.trim()).is_some_and(|(label, value)| (1..=4).contains(&label) && value >= 1)
     };
     fn label(p: &str) -> &str {
-        p.trim().split_once(':').map_or("", |(l, _)| l.trim())
+        p.trim().split_once(": ").map_or("", |(l, _)| l.trim())
     }
     let mut i = 0;
     while i < run.len() {
