@@ -503,15 +503,6 @@ impl Intake {
         failed_items: &[ItemFailure],
         committed_records: &[String],
     ) -> io::Result<PathBuf> {
-        let dest = place(
-            &self.cfg.quarantine,
-            Path::new(&claim.rel_os()),
-            &claim.id,
-            NOTE_SUFFIX.len(),
-        )?;
-        let mut note_name = dest.file_name().unwrap_or_default().to_os_string();
-        note_name.push(NOTE_SUFFIX);
-        let note_path = dest.with_file_name(note_name);
         let note = QuarantineNote {
             file_name: claim.file_name.to_string_lossy().into_owned(),
             path: claim.rel_path.clone(),
@@ -532,7 +523,12 @@ impl Intake {
         // The note lands first: a crash between the two steps replays the claim and
         // rewrites the same note, while a file in quarantine is never without one.
         let json = serde_json::to_vec_pretty(&note).map_err(io::Error::other)?;
-        write_atomic(&note_path, &json)?;
+        let dest = place_quarantined(
+            &self.cfg.quarantine,
+            Path::new(&claim.rel_os()),
+            &claim.id,
+            &json,
+        )?;
         if claim.path.exists() || fs::symlink_metadata(&claim.path).is_ok() {
             fs::rename(&claim.path, &dest)?;
         }
@@ -705,6 +701,12 @@ fn place(root: &Path, rel: &Path, claim_id: &str, reserve: usize) -> io::Result<
     if fits && fs::symlink_metadata(&plain).is_err() {
         return Ok(plain);
     }
+    Ok(suffixed(&parent, name, claim_id, reserve))
+}
+
+/// `<name>.<claim id>` under `parent`, the name shortened to fit 255 bytes with
+/// `reserve` bytes of suffix.
+fn suffixed(parent: &Path, name: &[u8], claim_id: &str, reserve: usize) -> PathBuf {
     let room = NAME_MAX - reserve - claim_id.len() - 1;
     let mut cut = name.len().min(room);
     // Keep the cut on a UTF-8 boundary when the name is UTF-8.
@@ -716,7 +718,73 @@ fn place(root: &Path, rel: &Path, claim_id: &str, reserve: usize) -> io::Result<
     let mut n = name[..cut].to_vec();
     n.push(b'.');
     n.extend_from_slice(claim_id.as_bytes());
-    Ok(parent.join(OsString::from_vec(n)))
+    parent.join(OsString::from_vec(n))
+}
+
+/// How old a temp file in the quarantine folder must be to count as left behind.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(600);
+
+fn note_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(NOTE_SUFFIX);
+    dest.with_file_name(name)
+}
+
+/// Writes a quarantine note and returns where its file goes. The plain name is
+/// taken by hard-linking the finished note into place, which fails if a note is
+/// there: scale-out workers sharing one quarantine folder never take the same
+/// name, and a claim quarantined again (a work item redelivered after a kill, a
+/// replay after a crash) finds its own note and reuses that place instead of
+/// leaving a second copy. Other claims' files go beside, under the claim id.
+fn place_quarantined(root: &Path, rel: &Path, claim_id: &str, note: &[u8]) -> io::Result<PathBuf> {
+    let parent = root.join(rel.parent().unwrap_or(Path::new("")));
+    fs::create_dir_all(&parent)?;
+    let name = rel.file_name().unwrap_or(OsStr::new("unnamed"));
+    let tmp = parent.join(format!(".{}.tmp", Uuid::now_v7()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(note)?;
+    f.sync_all()?;
+    drop(f);
+    let placed = (|| {
+        if name.len() + NOTE_SUFFIX.len() <= NAME_MAX {
+            let plain = parent.join(name);
+            let plain_note = note_path(&plain);
+            match fs::hard_link(&tmp, &plain_note) {
+                Ok(()) if fs::symlink_metadata(&plain).is_err() => return Ok(plain),
+                // A file without a note is not ours to replace.
+                Ok(()) => fs::remove_file(&plain_note)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if note_claim_id(&plain_note).as_deref() == Some(claim_id) {
+                        fs::rename(&tmp, &plain_note)?;
+                        return Ok(plain);
+                    }
+                }
+                // No hard links here (some network or FUSE file systems): the
+                // plain name when it is free, as one process alone can do safely.
+                Err(_)
+                    if fs::symlink_metadata(&plain_note).is_err()
+                        && fs::symlink_metadata(&plain).is_err() =>
+                {
+                    fs::rename(&tmp, &plain_note)?;
+                    return Ok(plain);
+                }
+                Err(_) => {}
+            }
+        }
+        let dest = suffixed(&parent, name.as_bytes(), claim_id, NOTE_SUFFIX.len());
+        fs::rename(&tmp, note_path(&dest))?;
+        Ok(dest)
+    })();
+    if fs::symlink_metadata(&tmp).is_ok() {
+        let _ = fs::remove_file(&tmp);
+    }
+    placed
+}
+
+/// The claim id a quarantine note names, if it can be read.
+fn note_claim_id(note: &Path) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(note).ok()?).ok()?;
+    v.get("claim_id")?.as_str().map(str::to_owned)
 }
 
 fn rel_string(rel: &Path) -> String {
@@ -727,6 +795,8 @@ fn rel_string(rel: &Path) -> String {
 }
 
 /// Removes temp files `write_atomic` left behind when the process died mid-write.
+/// Only old ones: scale-out workers may share the quarantine folder, and another
+/// worker's temp file of a moment ago is a note being written.
 fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -738,7 +808,19 @@ fn remove_stale_temp_files(dir: &Path) {
         if path.is_dir() {
             remove_stale_temp_files(&path);
         } else if let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
-            if Uuid::parse_str(id).is_ok() {
+            let Ok(id) = Uuid::parse_str(id) else {
+                continue;
+            };
+            let written = id.get_timestamp().map(|t| {
+                let (secs, nanos) = t.to_unix();
+                SystemTime::UNIX_EPOCH + Duration::new(secs, nanos)
+            });
+            let stale = written.is_none_or(|w| {
+                SystemTime::now()
+                    .duration_since(w)
+                    .is_ok_and(|age| age > STALE_TEMP_AGE)
+            });
+            if stale {
                 let _ = fs::remove_file(&path);
             }
         }
@@ -898,6 +980,91 @@ mod tests {
         assert_eq!(note["stage"], "watcher");
         assert_eq!(note["claim_id"], c.id.as_str());
         assert!(i.pending_claims().is_empty());
+    }
+
+    /// A scale-out worker killed after quarantining a file but before acking its
+    /// work item gets the item again (or another worker sharing the folder does):
+    /// the second quarantine must land on the first, not beside it.
+    #[test]
+    fn quarantining_one_claim_twice_leaves_one_copy_and_one_note() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let worker = |name: &str| {
+            let i = Intake::open(IntakeConfig {
+                inbox: root.join(name).join("inbox"),
+                archive: root.join(name).join("archive"),
+                quarantine: root.join("quarantine"),
+                state_dir: root.join(name).join("state"),
+                after: After::Archive,
+                ignore: vec![],
+                recursive: true,
+                max_bytes: 100,
+                settle: Duration::ZERO,
+                max_inflight_bytes: 1000,
+            });
+            i.unwrap()
+        };
+        for name in ["a", "b"] {
+            fs::create_dir_all(root.join(name).join("inbox")).unwrap();
+        }
+        fs::create_dir_all(root.join("quarantine")).unwrap();
+        let (a, b) = (worker("a"), worker("b"));
+        let id = Uuid::now_v7().to_string();
+        let err = StageError::new(Stage::Normalizer, Reason::Empty, "empty");
+        let first = a.adopt(&id, "sub/empty.txt", b"").unwrap();
+        let dest = a.quarantine(&first, &err).unwrap();
+        // Redelivered to the same worker, and to the other one.
+        let again = a.adopt(&id, "sub/empty.txt", b"").unwrap();
+        assert_eq!(a.quarantine(&again, &err).unwrap(), dest);
+        let elsewhere = b.adopt(&id, "sub/empty.txt", b"").unwrap();
+        assert_eq!(b.quarantine(&elsewhere, &err).unwrap(), dest);
+        // Another file of the same name goes beside it, under its own claim id.
+        let other_id = Uuid::now_v7().to_string();
+        let other = b.adopt(&other_id, "sub/empty.txt", b"").unwrap();
+        let beside = b.quarantine(&other, &err).unwrap();
+        assert_ne!(beside, dest);
+        assert!(beside.to_string_lossy().ends_with(&other_id));
+        let mut names: Vec<String> = fs::read_dir(root.join("quarantine/sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "empty.txt".to_string(),
+                format!("empty.txt.{other_id}"),
+                format!("empty.txt.{other_id}.error.json"),
+                "empty.txt.error.json".to_string(),
+            ]
+        );
+        let note: serde_json::Value = serde_json::from_slice(
+            &fs::read(root.join("quarantine/sub/empty.txt.error.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(note["claim_id"], id.as_str());
+        assert!(a.pending_claims().is_empty() && b.pending_claims().is_empty());
+    }
+
+    /// A file a person put in quarantine by hand (no note beside it) is never
+    /// replaced by a quarantined file of the same name.
+    #[test]
+    fn quarantine_does_not_replace_a_file_without_a_note() {
+        let t = tempfile::tempdir().unwrap();
+        let i = intake(t.path());
+        fs::write(t.path().join("quarantine/x.txt"), b"mine").unwrap();
+        let c = i
+            .adopt(&Uuid::now_v7().to_string(), "x.txt", b"theirs")
+            .unwrap();
+        let err = StageError::new(Stage::Normalizer, Reason::Empty, "empty");
+        let dest = i.quarantine(&c, &err).unwrap();
+        assert_ne!(dest.file_name().unwrap(), "x.txt");
+        assert_eq!(
+            fs::read(t.path().join("quarantine/x.txt")).unwrap(),
+            b"mine"
+        );
+        assert!(!t.path().join("quarantine/x.txt.error.json").exists());
+        assert_eq!(fs::read(&dest).unwrap(), b"theirs");
     }
 
     #[test]
