@@ -378,6 +378,7 @@ mod tests {
             ("blind14", 0.88, 0.92),
             ("blind15", 0.91, 0.88),
             ("blind16", 0.86, 0.88),
+            ("blind17", 0.80, 0.90),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",
