@@ -668,9 +668,12 @@ fn label_list(text: &str) -> bool {
     }
     // Line-ups separate positions with dashes or semicolons and may end in
     // the coach ("… e Everaldo. Técnico: Cláudio Bastos").
+    // The last name may follow a conjunction instead of a comma ("Paixão (8'),
+    // Kaíque (14') e Matheusinho (33')").
     let parts: Vec<&str> = flat
         .split([',', ';', '–', '—'])
         .flat_map(|p| p.split(". "))
+        .flat_map(|p| LIST_CONJUNCTION.split(p))
         .map(|p| p.trim().trim_end_matches('.'))
         .filter(|p| !p.is_empty())
         .collect();
@@ -684,6 +687,10 @@ fn label_list(text: &str) -> bool {
             (1..=4).contains(&p.split_whitespace().count()) && !p.contains(['.', '!', '?'])
         })
 }
+
+/// A word that joins the last two names of a list, in the packs' languages.
+static LIST_CONJUNCTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s(?:and|und|et|y|e|ed|en|&)\s").unwrap());
 
 /// The words before and after the first ": ", unless what follows is a question
 /// (a teaser's shape).
@@ -2794,6 +2801,13 @@ mod tests {
         ));
         assert!(!label_list(
             "Fazit: gut gemacht, schnell geliefert, aber leider viel zu laut für die Wohnung."
+        ));
+        // The last name after a conjunction, minutes in brackets.
+        assert!(label_list(
+            "Gols: Diego Paixão (8' do 1º tempo), Kaíque (14' do 2º tempo) e Matheusinho (33' do 2º tempo)"
+        ));
+        assert!(label_list(
+            "Scorers: Okafor (12), Brandt (40) and Wenzel (88 pen)"
         ));
     }
 
