@@ -49,6 +49,8 @@ pub struct Features {
     /// Names the author of the byline, or reads like a staff bio ("Lena Vogt ist
     /// Redakteurin …"): a bio or a disclosure when it stands after the article.
     pub names_author: bool,
+    /// Names the site ([`Head::site`]).
+    pub names_site: bool,
     /// Reads like a staff bio: a name, "is"/"ist"/"es"…, a journalist's role
     /// ("Priya Venkataraman is Byteline's security editor"). In the labelled
     /// sets every such line is boilerplate (48 of 48), wherever it stands.
@@ -62,6 +64,9 @@ pub struct Features {
     pub list_item: bool,
     /// Starts with a bullet ("- ", "• ", "* ", "– ").
     pub bullet: bool,
+    /// Three or more one-word sentences: a site's slogan ("Heimat. Nachrichten.
+    /// Meinung."), read as a heading, not as prose.
+    pub slogan: bool,
     /// Starts with a short label and a colon ("Mercoledì: piogge al Nord-Est"):
     /// an item of a labelled list when its neighbours are too.
     pub labelled: bool,
@@ -912,32 +917,58 @@ fn elide(word: &str) -> &str {
     }
 }
 
+/// What the head of a document said, for judging its paragraphs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Head<'a> {
+    pub title: Option<&'a str>,
+    pub byline: Option<&'a str>,
+    /// The site's name as its logo line reads ("Diario Costa Levante"): after
+    /// the article, a paragraph naming it is the site talking about itself.
+    pub site: Option<&'a str>,
+    pub lang: Option<&'a str>,
+}
+
 /// What a paragraph is judged against: its document's title, byline and language.
 pub struct Context<'a> {
     pub title_words: HashSet<String>,
     /// The byline's name words (capitalized, three letters or more).
     pub author: Vec<String>,
+    /// The site's name ([`Head::site`]).
+    pub site: Option<&'a str>,
     pub stop: Option<&'a StopWords>,
     pub lang: Option<&'a str>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(title: Option<&str>, byline: Option<&str>, lang: Option<&'a str>) -> Self {
+    pub fn new(title: Option<&'a str>, byline: Option<&'a str>, lang: Option<&'a str>) -> Self {
+        Context::of(&Head {
+            title,
+            byline,
+            site: None,
+            lang,
+        })
+    }
+
+    pub fn of(head: &Head<'a>) -> Self {
+        let lang = head.lang;
         let stop = lang.and_then(stopwords);
-        let title_words: HashSet<String> = title
+        let title_words: HashSet<String> = head
+            .title
             .map(|t| words_of(t).into_iter().collect())
             .unwrap_or_default();
-        let author = byline
-            .map(|b| {
+        let names = |n: Option<&str>| -> Vec<String> {
+            n.map(|b| {
                 b.split(|c: char| !c.is_alphabetic() && c != '-')
                     .filter(|w| w.chars().count() >= 3 && w.starts_with(char::is_uppercase))
                     .map(str::to_string)
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+        };
         Context {
             title_words,
-            author,
+            author: names(head.byline),
+            site: head.site,
             stop,
             lang,
         }
@@ -1037,6 +1068,8 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
                 && text
                     .split(|c: char| !c.is_alphabetic() && c != '-')
                     .any(|w| cx.author.iter().any(|a| a == w))),
+        // The whole name: its words alone are often the town the story is about.
+        names_site: cx.site.is_some_and(|s| text.contains(s)),
         credit: is_credit(text) || photo_caption(text, words.len()),
         // A colon alone does not make an item: "Faktencheck: Wie gut …" is a
         // teaser's shape too.
@@ -1049,6 +1082,11 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
                     || label_value(text)
                     || text.starts_with(['«', '"', '“', '„', '‘', '\'']))),
         bullet: is_bullet,
+        slogan: words.len() >= 3
+            && words.len() <= 6
+            && text
+                .split_terminator(['.', '!'])
+                .all(|p| p.split_whitespace().count() == 1),
         labelled: label_split(text)
             .is_some_and(|(label, value)| (1..=3).contains(&label) && value >= 1),
         title_similarity: if title_words.is_empty() {
@@ -1647,7 +1685,7 @@ fn initial(f: &Features) -> Class {
     if f.words == 0 {
         return Class::Bad("stamp");
     }
-    if f.terminated {
+    if f.terminated && !f.slogan {
         let wordy = f.stopword_density.is_none_or(|d| d >= GOOD_MIN_STOPWORDS);
         if f.words >= GOOD_MIN_WORDS && wordy {
             return Class::Good;
@@ -1681,7 +1719,13 @@ pub fn classify(
     byline: Option<&str>,
     lang: Option<&str>,
 ) -> Vec<Verdict> {
-    classify_with(paras, title, byline, lang, None, &[], &[])
+    let head = Head {
+        title,
+        byline,
+        site: None,
+        lang,
+    };
+    classify_with(paras, head, None, &[], &[])
 }
 
 /// [`classify`], knowing which paragraph came right under the title: a long line
@@ -1693,14 +1737,18 @@ pub fn classify(
 /// with no lifted byline or date and no removed line between.
 pub fn classify_with(
     paras: &[&str],
-    title: Option<&str>,
-    byline: Option<&str>,
-    lang: Option<&str>,
+    head: Head,
     standfirst: Option<usize>,
     under_label: &[bool],
     adjacent: &[bool],
 ) -> Vec<Verdict> {
-    let cx = Context::new(title, byline, lang);
+    let Head {
+        title,
+        byline,
+        lang,
+        ..
+    } = head;
+    let cx = Context::of(&head);
     let words: Vec<Vec<String>> = paras.iter().map(|p| words_of(p)).collect();
     let mut feats: Vec<Features> = paras
         .iter()
@@ -1927,7 +1975,14 @@ pub fn classify_with(
                 }),
             _ => false,
         });
-        if 2 * coherent >= items && resumes {
+        // Items that come back as the article's subheadings are its table of
+        // contents ("Neste especial" / "Um zumbido diferente" / …).
+        let contents = paras[i + 1..j]
+            .iter()
+            .filter(|p| paras[j..].contains(p))
+            .count()
+            >= 2;
+        if 2 * coherent >= items && resumes && !contents {
             for c in &mut class[i..j] {
                 *c = Class::Fact;
             }
@@ -2189,14 +2244,20 @@ pub fn classify_with(
         }
     }
     // After the article text, a paragraph naming the byline's author is a bio or
-    // a disclosure, not the story.
+    // a disclosure, not the story; one naming the site is the site describing
+    // itself or its terms.
     if let Some(last_story) = (0..class.len())
         .rev()
-        .find(|&i| class[i] == Class::Good && !feats[i].names_author)
+        .find(|&i| class[i] == Class::Good && !feats[i].names_author && !feats[i].names_site)
     {
         for i in last_story + 1..class.len() {
-            if feats[i].names_author && !matches!(class[i], Class::Bad(_)) {
+            if matches!(class[i], Class::Bad(_)) {
+                continue;
+            }
+            if feats[i].names_author {
                 class[i] = Class::Bad("bio");
+            } else if feats[i].names_site {
+                class[i] = Class::Bad("site");
             }
         }
     }
@@ -2638,10 +2699,19 @@ mod tests {
         ];
         let mut under = vec![false; paras.len()];
         under[2] = true;
-        let kept: Vec<bool> = classify_with(&paras, None, None, Some("en"), None, &under, &[])
-            .into_iter()
-            .map(|v| v.keep)
-            .collect();
+        let kept: Vec<bool> = classify_with(
+            &paras,
+            Head {
+                lang: Some("en"),
+                ..Head::default()
+            },
+            None,
+            &under,
+            &[],
+        )
+        .into_iter()
+        .map(|v| v.keep)
+        .collect();
         assert!(!kept[2], "a link kept: {kept:?}");
         assert_eq!(kept[4..], [true; 8], "results lost: {kept:?}");
     }

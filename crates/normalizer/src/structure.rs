@@ -266,10 +266,13 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     // "By Jane Doe", "Von Max Muster und Erika Muster", "Par Jean Dupont, AFP",
+    // "By Hannah Okafor, City Hall reporter", "Por Beatriz Cavalcanti, de
+    // Campina Grande", "Tekst: Ilse Brinkhorst · Foto's: Wouter Smeenk" (a role,
+    // a place or the photographer after the name, in up to five words);
     // "Door Sanne Verhoef | 5 maart 2024, 14:12" (the date in group 2); "Par
     // Claire Vannier*" (the star points to a note on the author after the text).
     Regex::new(
-        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|–—-]\s*(?:\p{Lu}[\p{L}'’.\-]*\s*){1,4})?(?:\s*[,|·•–—-]\s*(\d[\p{L}\d.,:/ ]{3,40}))?\*?$",
+        r"^(?i:by|von|par|por|di|a cura di|door|de|written by|text:|texto:|texto y fotos:|texto e fotos:|text und fotos:|text and photos:|words:|tekst:|tekst en foto's:|texte :|texte:|testo:|testo e foto:)\s+(\p{Lu}[\p{L}'’.\-]*(?:\s+(?:\p{Lu}[\p{L}'’.\-]*|(?i:and|und|et|y|e|en|van|von|der|den|de|da|di|del|la|le|du|dos|das))){0,7})(?:\s*[,|·–—-]\s*(?:[\p{L}'’.:\-]+\s*){1,5})?(?:\s*[,|·•–—-]\s*(\d[\p{L}\d.,:/ ]{3,40}))?\*?$",
     )
     .unwrap()
 });
@@ -424,12 +427,19 @@ fn date_only(text: &str) -> bool {
         return false;
     }
     let rest = DATE_PARTS.replace_all(text, " ");
+    let mut months = 0;
     let words: Vec<&str> = rest
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
-        .filter(|w| month(w).is_none() && !DATE_WORDS.contains(&w.to_lowercase().as_str()))
+        .filter(|w| {
+            let m = month(w).is_some();
+            months += usize::from(m);
+            !m && !DATE_WORDS.contains(&w.to_lowercase().as_str())
+        })
         .collect();
-    words.len() <= 2
+    // A date needs a figure or a month: "Destinos" under a site's name is a menu.
+    let dated = months > 0 || rest.as_ref() != text;
+    dated && words.len() <= 2
 }
 
 /// The name of a bare byline: "Harriet Lowe", or "Aoife Brennan, Housing
@@ -438,6 +448,14 @@ fn named(text: &str) -> Option<&str> {
     let text = text.trim();
     if name_like(text) {
         return Some(text);
+    }
+    // "Marta Llorens | Orihuela", "Lucía Garrido (Murcia)": the place written from.
+    if let Some(name) = text.split_once(" | ").map(|(n, _)| n).or_else(|| {
+        text.strip_suffix(')')
+            .and_then(|t| t.split_once(" ("))
+            .map(|(n, _)| n)
+    }) {
+        return name_like(name).then_some(name);
     }
     let (name, role) = text.split_once(", ")?;
     let role_words = role.split_whitespace().count();
@@ -671,6 +689,10 @@ pub fn structure(
     let mut headline_seen = false;
     // The byline came from a bare name, not a "By …" line.
     let mut byline_bare = false;
+    // The site's name: the first line of the head shaped like a name, above the
+    // headline and not lifted ("Diario Costa Levante", the logo's text).
+    let mut site: Option<String> = None;
+    let mut site_looked = false;
     for (i, p) in paras.into_iter().enumerate() {
         let in_head = layers.head && !body_started && i < HEAD;
         let mut text = p.text;
@@ -811,6 +833,12 @@ pub fn structure(
                     kind: "learned".into(),
                     text: text.clone(),
                 });
+            }
+        }
+        if in_head && !headline_seen && !site_looked && provisional.is_none() {
+            site_looked = true;
+            if crate::classify::name_shaped(&text, None) {
+                site = Some(text.clone());
             }
         }
         // Prose starts the body; menus and short banners above the title do not.
@@ -985,7 +1013,13 @@ pub fn structure(
     };
     let verdicts = if layers.classifier {
         let standfirst = standfirst_line.and_then(|l| para_lines.iter().position(|&p| p == l));
-        apply_classifier(&mut out, &para_lines, class_lang, standfirst)
+        apply_classifier(
+            &mut out,
+            &para_lines,
+            class_lang,
+            standfirst,
+            site.as_deref(),
+        )
     } else {
         Vec::new()
     };
@@ -1091,6 +1125,7 @@ fn apply_classifier(
     lines: &[usize],
     lang: Option<&str>,
     standfirst: Option<usize>,
+    site: Option<&str>,
 ) -> Vec<(usize, String, crate::classify::Verdict)> {
     let texts: Vec<&str> = out.paragraphs.iter().map(String::as_str).collect();
     // Labels of link lists the rules removed ("Lo más leído", "Mehr zum Thema",
@@ -1106,15 +1141,14 @@ fn apply_classifier(
         .enumerate()
         .map(|(i, &l)| i == 0 || lines[i - 1] + 1 == l)
         .collect();
-    let mut verdicts = crate::classify::classify_with(
-        &texts,
-        out.title.as_deref(),
-        out.byline.as_deref(),
+    let head = crate::classify::Head {
+        title: out.title.as_deref(),
+        byline: out.byline.as_deref(),
+        site,
         lang,
-        standfirst,
-        &under_label,
-        &adjacent,
-    );
+    };
+    let mut verdicts =
+        crate::classify::classify_with(&texts, head, standfirst, &under_label, &adjacent);
     // Right under a reader's comment header the rules removed ("Jan B. schreef:",
     // "Pepe_V · hace 2 horas") is that reader's comment: prose the classifier
     // cannot tell from the article's.
@@ -1292,6 +1326,71 @@ mod tests {
             "On 1 April 2022 the cap rises."
         );
         assert_eq!(s.paragraphs.len(), 4);
+    }
+
+    #[test]
+    fn bylines_with_a_role_a_place_or_a_photographer_are_lifted() {
+        let rules = RuleSet::builtin();
+        for (line, name) in [
+            ("By Hannah Okafor, City Hall reporter", "Hannah Okafor"),
+            ("Von Jonas Brehm, dpa", "Jonas Brehm"),
+            (
+                "Par Sébastien Garnier, au mont Aigoual",
+                "Sébastien Garnier",
+            ),
+            (
+                "Por Beatriz Cavalcanti, de Campina Grande",
+                "Beatriz Cavalcanti",
+            ),
+            ("Texto y fotos: Irene Santamarina", "Irene Santamarina"),
+            (
+                "Tekst: Ilse Brinkhorst · Foto's: Wouter Smeenk",
+                "Ilse Brinkhorst",
+            ),
+            ("Marta Llorens | Orihuela", "Marta Llorens"),
+            ("Lucía Garrido (Murcia)", "Lucía Garrido"),
+        ] {
+            let doc = format!(
+                "Council backs protected bike lanes on Almon Street despite objections\n\
+                 {line}\n\
+                 12.09.2024, 20:31\n\
+                 The council voted on Tuesday to build protected bike lanes along the whole street, removing parking.\n\
+                 Merchants said the loss of parking spaces would hurt their trade during the busy winter months.\n"
+            );
+            let s = structure(&doc, &rules, Layers::default(), None);
+            assert_eq!(s.byline.as_deref(), Some(name), "{line}");
+            assert!(
+                !s.paragraphs.iter().any(|p| p == line),
+                "{line}: {:?}",
+                s.paragraphs
+            );
+        }
+    }
+
+    /// A one- or two-word menu item under the site's name is no date, so the
+    /// site's name is no bare byline "next to a date" (it was, in blind16/es-05).
+    #[test]
+    fn a_menu_item_is_not_a_date_line() {
+        assert!(!date_only("Destinos"));
+        assert!(!date_only("Vega Baja"));
+        assert!(date_only("12.09.2024"));
+        assert!(date_only("Sábado 27 de abril de 2024 · 21:14"));
+        let rules = RuleSet::builtin();
+        let doc = "Viajeros de Papel\nDestinos\nEscapadas\nGastronomía\n\
+             Cudillero y la costa occidental asturiana: tres días entre acantilados, faros y pueblos\n\
+             Del anfiteatro de casas de colores de Cudillero a la playa del Silencio, una ruta por la costa menos masificada del Cantábrico\n\
+             El pueblo se descuelga por la ladera hasta el puerto, y desde el mirador se ve toda la bahía al atardecer.\n\
+             Viajeros de Papel es una revista de viajes independiente hecha por periodistas desde 2009.\n";
+        let s = structure(doc, &rules, Layers::default(), None);
+        assert_eq!(s.byline, None);
+        // After the article, the site naming itself is the site talking.
+        assert!(
+            !s.paragraphs
+                .iter()
+                .any(|p| p.starts_with("Viajeros de Papel es")),
+            "{:?}",
+            s.paragraphs
+        );
     }
 
     #[test]
