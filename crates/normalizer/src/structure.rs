@@ -914,10 +914,23 @@ pub fn structure(
         next.first().is_some_and(|(_, u)| *u != Under::Lifted)
             && next.iter().filter(|(_, u)| *u == Under::MenuItem).count() >= 2
     };
+    // A headline has its byline or date right under it ("Zwetschgendatschi vom
+    // Blech mit Butterstreuseln" / "Von Lena Vogt" / "3. September 2024"); a
+    // longer line further down the head is an ingredient or a list's item.
+    let heads_lifted = |line: usize| -> bool {
+        let at = under.partition_point(|(l, _)| *l <= line);
+        under.get(at).is_some_and(|(_, u)| *u == Under::Lifted)
+    };
     let longest_of = |usable: &[usize]| {
         usable.iter().copied().max_by_key(|&i| {
             (
                 !heads_menu(kept[i].0),
+                letter_words(&kept[i].1) >= TITLE_MIN_WORDS
+                    && heads_lifted(kept[i].0)
+                    // (A standfirst under its headline heads them too.)
+                    && !(i > 0
+                        && usable.contains(&(i - 1))
+                        && letter_words(&kept[i - 1].1) >= TITLE_MIN_WORDS),
                 word_count(&kept[i].1),
                 std::cmp::Reverse(i),
             )
