@@ -2206,6 +2206,9 @@ pub fn classify_with(
             let after_text = prose_before(&class, i)
                 || text_above(&[Class::Fact])
                 || (i > 0 && class[i - 1] == Class::Bad("list") && text_above(&[Class::Good]));
+            // (A recipe's box of times comes before its ingredient lists.)
+            let box_over_list = text_above(&[Class::Good, Class::Short])
+                && next_text(&class, j).is_some_and(|k| class[k] == Class::Fact);
             let keep = (after_text && 3 * facts >= 2 * (j - i))
                 || (between && 3 * labelled >= 2 * (j - i))
                 || items;
@@ -2216,7 +2219,7 @@ pub fn classify_with(
                     Class::Bad("list")
                 };
             }
-            if !keep && between {
+            if !keep && (between || box_over_list) {
                 info_box(&paras[i..j], &mut class[i..j]);
             }
         }
