@@ -1243,31 +1243,37 @@ fn live_blog_stamps(paras: &[&str], class: &mut [Class]) -> bool {
 /// A podcast's chapters or a live page's entries written one a line with their
 /// time ("00:00 – Introduction" / "02:15 – La montée en alpage" / …, "17:35 –
 /// Escolas fechadas amanhã"): three or more in a row, times in order, are the
-/// page's content, with a short heading right above them ("Chapitres"). In the
+/// page's content, with a short heading right above them ("Chapitres"); without
+/// the dash ("00:00 Introduction") only when they start at zero. In the
 /// labelled sets every such line (26) is article text. Which lines they are: after
 /// the article's first paragraph they stay even where a removed caption or teaser
 /// stands between them and the text.
 fn timed_lists(paras: &[&str], class: &mut [Class]) -> Vec<bool> {
     let mut marked = vec![false; paras.len()];
     static TIMED: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"^(?:(\d{1,2}):)?(\d{1,2}):([0-5]\d) [–—-] \S").unwrap());
+        LazyLock::new(|| Regex::new(r"^(?:(\d{1,2}):)?(\d{1,2}):([0-5]\d)( [–—-])? \S").unwrap());
     let time = |p: &str| {
         let c = TIMED.captures(p.trim())?;
         let hours = c
             .get(1)
             .map_or(Some(0), |h| h.as_str().parse::<u32>().ok())?;
-        Some((hours * 60 + c[2].parse::<u32>().ok()?) * 60 + c[3].parse::<u32>().ok()?)
+        let t = (hours * 60 + c[2].parse::<u32>().ok()?) * 60 + c[3].parse::<u32>().ok()?;
+        Some((t, c.get(4).is_some()))
     };
-    let times: Vec<Option<u32>> = paras.iter().map(|p| time(p)).collect();
+    let times: Vec<Option<(u32, bool)>> = paras.iter().map(|p| time(p)).collect();
     let mut i = 0;
     while i < paras.len() {
         let mut j = i;
         while j < paras.len() && times[j].is_some() {
             j += 1;
         }
-        let run: Vec<u32> = times[i..j].iter().flatten().copied().collect();
+        let run: Vec<u32> = times[i..j].iter().flatten().map(|(t, _)| *t).collect();
         let ordered = run.windows(2).all(|w| w[0] < w[1]) || run.windows(2).all(|w| w[0] > w[1]);
-        if run.len() >= TIMED_LIST_MIN && ordered {
+        // Without the dash ("00:00 Introduction" / "02:35 …") only chapters from
+        // the start: a ticker of other stories reads "08:05 Castellano, …".
+        let dashed = times[i..j].iter().flatten().all(|(_, d)| *d);
+        let chapters = run.first() == Some(&0);
+        if run.len() >= TIMED_LIST_MIN && ordered && (dashed || chapters) {
             class[i..j].fill(Class::Fact);
             marked[i..j].fill(true);
             if i > 0
@@ -2557,6 +2563,25 @@ mod tests {
                 &["02:15 – A", "00:00 – B", "09:40 – C"],
                 &mut [Class::Heading; 3]
             )[0]
+        );
+        // Without the dash, chapters start at zero; a ticker of other stories
+        // with their times of day is no chapter list.
+        let marked = |lines: &[&str]| timed_lists(lines, &mut vec![Class::Heading; lines.len()]);
+        assert_eq!(
+            marked(&[
+                "00:00 Introduction",
+                "02:35 \"We were told we'd be last\"",
+                "09:50 Digging trenches"
+            ]),
+            [true; 3]
+        );
+        assert_eq!(
+            marked(&[
+                "08:05 Castellano, chiude l'anagrafe",
+                "08:40 Valsorda, mercato spostato",
+                "09:12 Pieve Alta, anziano soccorso"
+            ]),
+            [false; 3]
         );
     }
 
