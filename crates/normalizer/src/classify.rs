@@ -1389,13 +1389,13 @@ fn comment_header(text: &str) -> bool {
             .unwrap()
     });
     static POSTED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}\b|\b(?:ago|hace|vor|il y a|fa|há|geleden)\b")
+        Regex::new(r"(?i)\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|\b\d{4}\b|\b(?:ago|hace|vor|il y a|fa|há|geleden)\b|^\d{1,3} ?(?:h|min|d|std|j|u)$")
             .unwrap()
     });
     // "Marcus Delaney says:", "Jan B. schreef:", "maria_cycles says: October 9,
     // 2023 at 9:02 pm": a blog's comment header.
     static SAYS: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,2} (?:says|said|wrote|replied|schreef|schrieb|schreibt|meint|a écrit|écrit|dit|dice|ha scritto|scrive|dijo|escribió|escribe|comenta|disse|escreveu|diz)(?::(?: .{1,40})?| .{0,30}\d.{0,15}:)$")
+        Regex::new(r"^[\p{L}@][\p{L}\p{N}_.'’\-]*(?: [\p{L}\p{N}_.'’\-]+){0,2} (?:says|said|wrote|replied|schreef|zegt|schrieb|schreibt|sagt|meint|a écrit|écrit|dit|dice|ha scritto|ha detto|scrive|dijo|escribió|escribe|comenta|disse|escreveu|diz)(?::(?: .{1,40})?| .{0,30}\d.{0,15}:)$")
             .unwrap()
     });
     // After a dash, a date with its year: "HC Oberau – TuS Lindenau 29:33" is a
@@ -2486,6 +2486,12 @@ mod tests {
             "backmaus_77 schrieb am 21.04.2024 um 15:12:"
         ));
         assert!(!comment_header("HC Oberau – TuS Lindenau 29:33"));
+        // A compact age after the dot, and "says" in German and Italian.
+        assert!(comment_header("GregInDartmouth · 6 h"));
+        assert!(comment_header("Sheila M. · 5 h"));
+        assert!(comment_header("Renate sagt:"));
+        assert!(comment_header("Marta ha detto:"));
+        assert!(!comment_header("Wirtschaft · 6 Themen"));
         assert!(!comment_header(
             "Der Bürgermeister schrieb am Montag an den Rat: Die Brücke wird saniert."
         ));
