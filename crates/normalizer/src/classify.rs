@@ -806,6 +806,16 @@ static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
 /// [`OUTLET`]'s appositive form: a name, a comma or dash, what it is, and since
 /// when ("Le Vigilant alpin, le quotidien des Savoie depuis 1946.", "Akkerland
 /// Nieuws – onafhankelijk vakblad voor de akkerbouw sinds 1998.").
+/// The outlet saying how long it has reported ("Der Rheintal-Kurier berichtet
+/// seit 1952 aus Mainz, Bingen …"): only after the article, where a body
+/// sentence of that shape ("Die Stadt informiert seit 2019 …") does not stand.
+static OUTLET_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:The |Het |De |Le |La |L'|Il |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+\p{Lu}[\p{L}'’\-]+){0,3}\s+(?i:berichtet|informiert|reports|has reported|has covered|covers|informe|couvre|informa|cubre|racconta|bericht|brengt|relata)\s+(?i:seit|since|depuis|desde|dal|sinds|há mais de \d+ anos|hace)\s",
+    )
+    .unwrap()
+});
+
 static OUTLET_SINCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+[\p{L}'’\-&.]+){0,4}(?:,| –| -| —)\s+(?:[\p{L}'’\-]+\s+){0,4}(?i:[\p{L}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{0,60}\b(?i:since|seit|depuis|desde|dal|sinds)\s+(?:\d{4})\.?$",
@@ -2255,17 +2265,18 @@ pub fn classify_with(
     // After the article text, a paragraph naming the byline's author is a bio or
     // a disclosure, not the story; one naming the site is the site describing
     // itself or its terms.
-    if let Some(last_story) = (0..class.len())
-        .rev()
-        .find(|&i| class[i] == Class::Good && !feats[i].names_author && !feats[i].names_site)
-    {
+    let reports =
+        |i: usize| feats[i].words <= SITE_MAX_WORDS && OUTLET_REPORTS.is_match(paras[i].trim());
+    if let Some(last_story) = (0..class.len()).rev().find(|&i| {
+        class[i] == Class::Good && !feats[i].names_author && !feats[i].names_site && !reports(i)
+    }) {
         for i in last_story + 1..class.len() {
             if matches!(class[i], Class::Bad(_)) {
                 continue;
             }
             if feats[i].names_author {
                 class[i] = Class::Bad("bio");
-            } else if feats[i].names_site {
+            } else if feats[i].names_site || reports(i) {
                 class[i] = Class::Bad("site");
             }
         }
@@ -2545,6 +2556,20 @@ mod tests {
             "La Consejería sostiene que las paradas son la única herramienta eficaz para recuperar el caladero.",
         ];
         assert_eq!(keep(&page), vec![true; 7]);
+    }
+
+    #[test]
+    fn the_outlet_saying_how_long_it_has_reported_goes_after_the_article_only() {
+        let outlet = "Der Rheintal-Kurier berichtet seit 1952 aus Mainz, Bingen, Koblenz und dem Mittelrheintal.";
+        let body = "Die Stadt informiert seit 2019 jedes Jahr im Frühjahr über die geplanten Baustellen, die Sperrungen und die Umleitungen für Pendler.";
+        let page = [
+            body,
+            "Nach Angaben des Unternehmens fallen damit auf den Linien RB 81 und RE 17 zwischen Mainz und Koblenz rund 80 Prozent der Verbindungen aus.",
+            outlet,
+        ];
+        let v = classify(&page, None, None, Some("de"));
+        assert!(v[0].keep && v[1].keep, "{v:?}");
+        assert!(!v[2].keep, "{v:?}");
     }
 
     #[test]

@@ -69,7 +69,7 @@ const MENU_ITEM_MAX_WORDS: usize = 3;
 /// del mercado de fichajes": the site's link to its live page, standing in the
 /// menu right above a headline; not the headline over a standfirst.
 static LIVE_LINK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?:LIVE|EN DIRECTO|DIRECTO|EN DIRECT|IN DIRETTA|AO VIVO|LIVETICKER|BREAKING(?: NEWS)?)\b\s*[:|–—-]?|(?:Live|En directo|En direct|In diretta|Ao vivo|Liveticker|Breaking news)\s*[:|–—-])\s+\S")
+    Regex::new(r"^(?:(?:LIVE|EN DIRECTO|DIRECTO|EN DIRECT|IN DIRETTA|AO VIVO|LIVETICKER|BREAKING(?: NEWS)?)\b\s*[:|–—-]?|(?:Live|Live-Ticker|LIVE-TICKER|En directo|En direct|In diretta|Ao vivo|Liveticker|Breaking news)\s*[:|–—-])\s+\S")
         .unwrap()
 });
 
@@ -384,6 +384,13 @@ fn dateline(text: &str) -> Option<String> {
         )
         .unwrap()
     });
+    // "Published Nov. 14, 2024 at 9:12 p.m. · Updated Nov. 15, 2024 at 7:40
+    // a.m.": the first of two stamps is the publication.
+    if let Some((first, _)) = text.split_once(" · ").or_else(|| text.split_once(" | ")) {
+        if let Some(d) = dateline(first) {
+            return Some(d);
+        }
+    }
     if word_count(text) > 14 {
         return None;
     }
@@ -1378,6 +1385,17 @@ mod tests {
                 s.paragraphs
             );
         }
+    }
+
+    #[test]
+    fn two_stamps_on_a_line_give_the_first_and_a_live_ticker_link_is_no_title() {
+        assert_eq!(
+            dateline("Published Nov. 14, 2024 at 9:12 p.m. · Updated Nov. 15, 2024 at 7:40 a.m.")
+                .as_deref(),
+            Some("2024-11-14")
+        );
+        assert!(LIVE_LINK.is_match("Live-Ticker: Alle Spiele des Wochenendes im Überblick"));
+        assert!(!LIVE_LINK.is_match("Liveticker-Kultur im Wandel der Zeit"));
     }
 
     /// A one- or two-word menu item under the site's name is no date, so the
