@@ -882,7 +882,14 @@ pub fn structure(
             && !t.contains(" / ")
             && crate::classify::site_signal(t, class_lang) < 2
     };
-    let single = |t: &str| !SENTENCE_BREAK.is_match(t);
+    // A live page's label after the headline ("… e lo stop agli smartphone. La
+    // diretta") is no second sentence.
+    let single = |t: &str| {
+        SENTENCE_BREAK.find_iter(t).all(|m| {
+            let after = &t[m.start()..];
+            after.split_whitespace().count() <= 3 && !after.trim_end().ends_with(['.', '!', '?'])
+        })
+    };
     let usable_where = |pick: &dyn Fn(&str) -> bool| -> Vec<usize> {
         kept.iter()
             .enumerate()
@@ -1396,6 +1403,25 @@ mod tests {
         );
         assert!(LIVE_LINK.is_match("Live-Ticker: Alle Spiele des Wochenendes im Überblick"));
         assert!(!LIVE_LINK.is_match("Liveticker-Kultur im Wandel der Zeit"));
+    }
+
+    #[test]
+    fn a_live_pages_label_after_the_headline_is_no_second_sentence() {
+        let rules = RuleSet::builtin();
+        let doc = "Scuola\n\
+             Primo giorno di scuola in Campania: cantieri aperti, cattedre scoperte e lo stop agli smartphone. La diretta\n\
+             Quasi 850mila studenti tornano in classe. A Napoli dieci istituti con lavori ancora in corso\n\
+             a cura di Antonio Esposito e Serena Russo\n\
+             Aggiornato alle 13:20 del 12 settembre 2024\n\
+             I punti chiave\n\
+             Rientro in classe per circa 850mila studenti delle scuole statali campane\n\
+             I sindacati denunciano oltre 1.200 cattedre di sostegno ancora scoperte\n\
+             Diverse segnalazioni arrivano dal Vomero e dall'Arenella, dove alcuni genitori lamentano ritardi dello scuolabus.\n";
+        let s = structure(doc, &rules, Layers::default(), None);
+        assert_eq!(
+            s.title.as_deref(),
+            Some("Primo giorno di scuola in Campania: cantieri aperti, cattedre scoperte e lo stop agli smartphone. La diretta")
+        );
     }
 
     /// A one- or two-word menu item under the site's name is no date, so the
