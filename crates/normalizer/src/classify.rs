@@ -160,7 +160,7 @@ fn reader_words(lang: &str) -> &'static [&'static str] {
         "it" => &[
             "ti", "te", "tuo", "tua", "tuoi", "tue", "voi", "vostro", "vostra", "vi",
         ],
-        "pt" => &["você", "vocês", "teu", "tua", "te", "seu", "sua"],
+        "pt" => &["você", "vocês", "teu", "tua", "te"],
         "nl" => &["je", "jij", "jouw", "u", "uw", "jullie"],
         _ => &[],
     }
@@ -882,6 +882,9 @@ fn is_content(word: &str, stop: Option<&StopWords>) -> bool {
         && stop.is_none_or(|s| !s.contains(word))
 }
 
+/// Below this many words a Portuguese "seu"/"sua" speaks to the reader.
+const PT_POSSESSIVE_MAX_WORDS: usize = 25;
+
 fn addresses_reader(text: &str, lang: Option<&str>) -> bool {
     if text.contains(['“', '”', '"', '«', '»', '„']) {
         return false;
@@ -899,7 +902,16 @@ fn addresses_reader(text: &str, lang: Option<&str>) -> bool {
             .iter()
             .any(|t| PERIODS.contains(&t.to_lowercase().as_str()));
     let words = lang.map(reader_words).unwrap_or(&[]);
+    // Portuguese "seu"/"sua" is "your" in the site's short prompts ("Receba as
+    // notícias no seu e-mail") and "his"/"its" in prose ("No seu terceiro
+    // romance, Helena Quintela …", "… atingir seu ponto mais próximo do Sol").
+    let possessive = lang == Some("pt")
+        && text.split_whitespace().count() < PT_POSSESSIVE_MAX_WORDS
+        && tokens
+            .iter()
+            .any(|t| matches!(t.to_lowercase().as_str(), "seu" | "sua"));
     offer
+        || possessive
         || tokens.iter().enumerate().any(|(i, t)| {
             let polite = t.starts_with(char::is_uppercase) && lang == Some("de");
             if polite {
@@ -2570,6 +2582,23 @@ mod tests {
         let v = classify(&page, None, None, Some("de"));
         assert!(v[0].keep && v[1].keep, "{v:?}");
         assert!(!v[2].keep, "{v:?}");
+    }
+
+    #[test]
+    fn a_portuguese_possessive_speaks_to_the_reader_only_in_a_short_prompt() {
+        let pt = Some("pt");
+        assert!(addresses_reader(
+            "Receba as principais notícias do dia no seu email.",
+            pt
+        ));
+        assert!(addresses_reader(
+            "Quer saber tudo sobre o mercado financeiro antes da abertura? Assine gratuitamente o Exame Morning Call e receba as principais análises no seu e-mail.",
+            pt
+        ));
+        assert!(!addresses_reader(
+            "O artigo com os resultados foi aceito para publicação em uma revista científica internacional. A equipe pretende seguir acompanhando o cometa até novembro, quando ele deve atingir seu ponto mais próximo do Sol.",
+            pt
+        ));
     }
 
     #[test]
