@@ -1804,13 +1804,15 @@ pub fn classify_with(
         // The links end where a labelled list of the story's starts: a heading
         // over two short items with figures ("I risultati della 31ª giornata" /
         // "Valdarno-Portoverde 4-1" / …).
-        // (A numbered "most read" list is links: its items are bullets.)
+        // (A numbered "most read" list is links: its items are bullets.) Labelled
+        // items may be long: line-ups ("TuS Rheinhöhe: Brandt – Petri, …").
         let list_starts = |k: usize| {
             k > i
                 && !feats[k].bullet
                 && feats.get(k + 1..k + 3).is_some_and(|n| {
-                    n.iter()
-                        .all(|f| f.list_item && !f.bullet && f.words <= LIST_ITEM_MAX_WORDS)
+                    n.iter().all(|f| {
+                        f.list_item && !f.bullet && (f.words <= LIST_ITEM_MAX_WORDS || f.labelled)
+                    })
                 })
         };
         let mut j = i;
@@ -2599,6 +2601,29 @@ mod tests {
             "O artigo com os resultados foi aceito para publicação em uma revista científica internacional. A equipe pretende seguir acompanhando o cometa até novembro, quando ele deve atingir seu ponto mais próximo do Sol.",
             pt
         ));
+    }
+
+    #[test]
+    fn line_ups_under_a_removed_link_label_end_its_links() {
+        let paras = [
+            "Die Gäste aus Bingerbrück kamen entschlossen aus der Kabine und verkürzten in der 53. Minute durch einen Kopfball nach einer Ecke.",
+            "Frauenfußball: Rheinhöhe II verliert Pokalspiel nach Elfmeterschießen",
+            "Die Statistik",
+            "TuS Rheinhöhe: Brandt – Petri, Kurz, Albers, Lenz – Hartung, Schreiber (78. Ott), Nikolić – Weber (65. Rausch), Yilmaz (88. Demir), Fuchs",
+            "SV Bingerbrück-Süd: Hoffmann – Sauer, Klein, Marx, Dietz (46. Braun) – Eberhardt, Schuster, Wagner (70. Roth), Becker – Neumann, Krämer",
+            "Tore: 1:0 Yilmaz (12.), 2:0 Yilmaz (43.), 2:1 Eberhardt (53.), 3:1 Hartung (72., Foulelfmeter)",
+        ];
+        let mut under = vec![false; paras.len()];
+        under[1] = true;
+        let head = Head {
+            lang: Some("de"),
+            ..Head::default()
+        };
+        let kept: Vec<bool> = classify_with(&paras, head, None, &under, &[])
+            .into_iter()
+            .map(|v| v.keep)
+            .collect();
+        assert_eq!(kept, [true, false, true, true, true, true]);
     }
 
     #[test]
