@@ -788,6 +788,9 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// The article an outlet's name may start with, in the packs' languages.
+const OUTLET_ARTICLE: &str = r"(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?";
+
 /// The outlet describing itself: a name, "is"/"est"/"è"…, then what it is ("The
 /// Wharfedale Courier is a member of the Independent Press Standards
 /// Organisation", "Zwolle Vandaag is een onafhankelijk nieuwsplatform …", "Le
@@ -797,29 +800,29 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 /// 1978."): without the year, "Marco Bianchi, il direttore del giornale, …" is
 /// the story.
 static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+(?:\p{Lu}[\p{L}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){0,4}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){0,3}(?:[\p{L}'’\-]+\s+){0,3}(?i:[\p{L}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|plateforme|plataforma|piattaforma|newspaper|giornale|jornal|journal|periódico|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portale|nieuwssite|newsroom|redactie)\b",
-    )
+    Regex::new(&format!(
+        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+(?:\p{{Lu}}[\p{{L}}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){{0,4}}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){{0,3}}(?:[\p{{L}}'’\-]+\s+){{0,3}}(?i:[\p{{L}}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|plateforme|plataforma|piattaforma|newspaper|giornale|jornal|journal|periódico|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portale|nieuwssite|newsroom|redactie)\b",
+    ))
+    .unwrap()
+});
+
+/// The outlet saying how long it has reported ("Der Rheintal-Kurier berichtet
+/// seit 1952 aus Mainz, Bingen …"): only after the article, where a body
+/// sentence of that shape ("Die Stadt informiert seit 2019 …") does not stand.
+static OUTLET_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+\p{{Lu}}[\p{{L}}'’\-]+){{0,3}}\s+(?i:berichtet|informiert|reports|has reported|has covered|covers|informe|couvre|informa|cubre|racconta|bericht|brengt|relata)\s+(?i:seit|since|depuis|desde|dal|sinds|há mais de \d+ anos|hace)\s",
+    ))
     .unwrap()
 });
 
 /// [`OUTLET`]'s appositive form: a name, a comma or dash, what it is, and since
 /// when ("Le Vigilant alpin, le quotidien des Savoie depuis 1946.", "Akkerland
 /// Nieuws – onafhankelijk vakblad voor de akkerbouw sinds 1998.").
-/// The outlet saying how long it has reported ("Der Rheintal-Kurier berichtet
-/// seit 1952 aus Mainz, Bingen …"): only after the article, where a body
-/// sentence of that shape ("Die Stadt informiert seit 2019 …") does not stand.
-static OUTLET_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+\p{Lu}[\p{L}'’\-]+){0,3}\s+(?i:berichtet|informiert|reports|has reported|has covered|covers|informe|couvre|informa|cubre|racconta|bericht|brengt|relata)\s+(?i:seit|since|depuis|desde|dal|sinds|há mais de \d+ anos|hace)\s",
-    )
-    .unwrap()
-});
-
 static OUTLET_SINCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?\p{Lu}[\p{L}'’\-]+(?:\.[a-z]{2,4})?(?:\s+[\p{L}'’\-&.]+){0,4}(?:,| –| -| —)\s+(?:[\p{L}'’\-]+\s+){0,4}(?i:[\p{L}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{0,60}\b(?i:since|seit|depuis|desde|dal|sinds)\s+(?:\d{4})\.?$",
-    )
+    Regex::new(&format!(
+        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+[\p{{L}}'’\-&.]+){{0,4}}(?:,| –| -| —)\s+(?:[\p{{L}}'’\-]+\s+){{0,4}}(?i:[\p{{L}}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{{0,60}}\b(?i:since|seit|depuis|desde|dal|sinds)\s+(?:\d{{4}})\.?$",
+    ))
     .unwrap()
 });
 
@@ -962,34 +965,25 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(title: Option<&'a str>, byline: Option<&'a str>, lang: Option<&'a str>) -> Self {
-        Context::of(&Head {
-            title,
-            byline,
-            site: None,
-            lang,
-        })
-    }
-
-    pub fn of(head: &Head<'a>) -> Self {
+    pub fn new(head: &Head<'a>) -> Self {
         let lang = head.lang;
         let stop = lang.and_then(stopwords);
         let title_words: HashSet<String> = head
             .title
             .map(|t| words_of(t).into_iter().collect())
             .unwrap_or_default();
-        let names = |n: Option<&str>| -> Vec<String> {
-            n.map(|b| {
+        let author = head
+            .byline
+            .map(|b| {
                 b.split(|c: char| !c.is_alphabetic() && c != '-')
                     .filter(|w| w.chars().count() >= 3 && w.starts_with(char::is_uppercase))
                     .map(str::to_string)
                     .collect()
             })
-            .unwrap_or_default()
-        };
+            .unwrap_or_default();
         Context {
             title_words,
-            author: names(head.byline),
+            author,
             site: head.site,
             stop,
             lang,
@@ -1283,12 +1277,8 @@ fn timed_lists(paras: &[&str], class: &mut [Class]) -> Vec<bool> {
         Some((t, c.get(4).is_some()))
     };
     let times: Vec<Option<(u32, bool)>> = paras.iter().map(|p| time(p)).collect();
-    let mut i = 0;
-    while i < paras.len() {
-        let mut j = i;
-        while j < paras.len() && times[j].is_some() {
-            j += 1;
-        }
+    let timed: Vec<bool> = times.iter().map(Option::is_some).collect();
+    for std::ops::Range { start: i, end: j } in runs(&timed) {
         let run: Vec<u32> = times[i..j].iter().flatten().map(|(t, _)| *t).collect();
         let ordered = run.windows(2).all(|w| w[0] < w[1]) || run.windows(2).all(|w| w[0] > w[1]);
         // Without the dash ("00:00 Introduction" / "02:35 …") only chapters from
@@ -1306,7 +1296,6 @@ fn timed_lists(paras: &[&str], class: &mut [Class]) -> Vec<bool> {
                 marked[i - 1] = true;
             }
         }
-        i = j.max(i + 1);
     }
     marked
 }
@@ -1321,19 +1310,30 @@ fn figure_series(paras: &[&str], class: &mut [Class]) {
     let pairs: Vec<bool> = (0..paras.len())
         .map(|k| class[k] == Class::Bad("stamp") && PAIR.is_match(paras[k].trim()))
         .collect();
-    let mut i = 0;
-    while i < paras.len() {
-        let mut j = i;
-        while j < paras.len() && pairs[j] {
-            j += 1;
-        }
+    for std::ops::Range { start: i, end: j } in runs(&pairs) {
         let headed = i > 0 && class[i - 1] == Class::Heading && prose_before(class, i - 1);
         let prose_after = next_text(class, j).is_some_and(|k| class[k] == Class::Good);
         if j - i >= LIST_RUN && headed && prose_after {
             class[i..j].fill(Class::Fact);
         }
-        i = j.max(i + 1);
     }
+}
+
+/// The maximal runs of `true` in `mask`, in order.
+fn runs(mask: &[bool]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < mask.len() {
+        let start = i;
+        while i < mask.len() && mask[i] {
+            i += 1;
+        }
+        if i > start {
+            out.push(start..i);
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Longest subheading under a captioned picture's credit, in words.
@@ -1372,16 +1372,7 @@ fn shop_boxes(paras: &[&str], words: &[Vec<String>], lang: Option<&str>, class: 
                 .iter()
                 .any(|w| shop_words(lang).contains(&w.as_str()))
     };
-    let mut i = 0;
-    while i < class.len() {
-        if !shop[i] {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < class.len() && shop[j] {
-            j += 1;
-        }
+    for std::ops::Range { start: i, end: j } in runs(&shop) {
         let start = if i > 0 && shop_word(class, i - 1) {
             i - 1
         } else {
@@ -1395,7 +1386,6 @@ fn shop_boxes(paras: &[&str], words: &[Vec<String>], lang: Option<&str>, class: 
         for c in &mut class[start..end] {
             *c = Class::Bad("shop");
         }
-        i = end;
     }
 }
 
@@ -1524,21 +1514,12 @@ fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
                 .or_else(|| weak_inline_comment(p).map(|n| (n, false)))
         })
         .collect();
-    let mut i = 0;
-    while i < paras.len() {
-        if names[i].is_none() {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < paras.len() && names[j].is_some() {
-            j += 1;
-        }
+    let signed: Vec<bool> = names.iter().map(Option::is_some).collect();
+    for std::ops::Range { start: i, end: j } in runs(&signed) {
         // Half or more signed as inline_comment accepts alone: "Centro: …", "Nord:
         // …" under "Sud e Isole: …" are a forecast's regions.
         let strong = names[i..j].iter().flatten().filter(|(_, s)| *s).count();
         if 2 * strong < j - i {
-            i = j;
             continue;
         }
         let thread: Vec<&str> = names[i..j].iter().flatten().map(|(n, _)| *n).collect();
@@ -1551,7 +1532,6 @@ fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
                 *c = Class::Bad("comment");
             }
         }
-        i = j;
     }
 }
 
@@ -1776,7 +1756,7 @@ pub fn classify_with(
         lang,
         ..
     } = head;
-    let cx = Context::of(&head);
+    let cx = Context::new(&head);
     let words: Vec<Vec<String>> = paras.iter().map(|p| words_of(p)).collect();
     let mut feats: Vec<Features> = paras
         .iter()

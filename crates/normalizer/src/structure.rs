@@ -935,16 +935,18 @@ pub fn structure(
         let at = under.partition_point(|(l, _)| *l <= line);
         under.get(at).is_some_and(|(_, u)| *u == Under::Lifted)
     };
+    // A usable line long enough to be the headline over the line below it.
+    let headline_at = |usable: &[usize], h: usize| {
+        usable.contains(&h) && letter_words(&kept[h].1) >= TITLE_MIN_WORDS
+    };
     let longest_of = |usable: &[usize]| {
         usable.iter().copied().max_by_key(|&i| {
             (
                 !heads_menu(kept[i].0),
-                letter_words(&kept[i].1) >= TITLE_MIN_WORDS
+                headline_at(usable, i)
                     && heads_lifted(kept[i].0)
                     // (A standfirst under its headline heads them too.)
-                    && !(i > 0
-                        && usable.contains(&(i - 1))
-                        && letter_words(&kept[i - 1].1) >= TITLE_MIN_WORDS),
+                    && !(i > 0 && headline_at(usable, i - 1)),
                 word_count(&kept[i].1),
                 std::cmp::Reverse(i),
             )
@@ -969,8 +971,7 @@ pub fn structure(
     let title_at = longest
         .map(|i| match i.checked_sub(1) {
             Some(h)
-                if usable.contains(&h)
-                    && letter_words(&kept[h].1) >= TITLE_MIN_WORDS
+                if headline_at(&usable, h)
                     && !LIVE_LINK.is_match(&kept[h].1)
                     // A kicker the headline repeats ("Incendio en la sierra de
                     // Gredos" / "Incendio en la sierra de Gredos, en directo: …").

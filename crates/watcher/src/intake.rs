@@ -478,7 +478,7 @@ impl Intake {
                 None
             }
             After::Archive => {
-                let dest = place(&self.cfg.archive, Path::new(&claim.rel_os()), &claim.id, 0)?;
+                let dest = place(&self.cfg.archive, Path::new(&claim.rel_os()), &claim.id)?;
                 fs::rename(&claim.path, &dest)?;
                 Some(dest)
             }
@@ -691,17 +691,16 @@ fn find_single_file(dir: &Path) -> Option<PathBuf> {
 
 /// Chooses a free destination for `rel` under `root`: the same relative path if it
 /// is free, else the name with the claim id added. Names that would exceed the
-/// filesystem's 255-byte limit (with `reserve` bytes of suffix) are shortened.
-fn place(root: &Path, rel: &Path, claim_id: &str, reserve: usize) -> io::Result<PathBuf> {
+/// filesystem's 255-byte limit are shortened.
+fn place(root: &Path, rel: &Path, claim_id: &str) -> io::Result<PathBuf> {
     let parent = root.join(rel.parent().unwrap_or(Path::new("")));
     fs::create_dir_all(&parent)?;
     let name = rel.file_name().unwrap_or(OsStr::new("unnamed")).as_bytes();
-    let fits = name.len() + reserve <= NAME_MAX;
     let plain = parent.join(OsStr::from_bytes(name));
-    if fits && fs::symlink_metadata(&plain).is_err() {
+    if name.len() <= NAME_MAX && fs::symlink_metadata(&plain).is_err() {
         return Ok(plain);
     }
-    Ok(suffixed(&parent, name, claim_id, reserve))
+    Ok(suffixed(&parent, name, claim_id, 0))
 }
 
 /// `<name>.<claim id>` under `parent`, the name shortened to fit 255 bytes with
@@ -740,11 +739,7 @@ fn place_quarantined(root: &Path, rel: &Path, claim_id: &str, note: &[u8]) -> io
     let parent = root.join(rel.parent().unwrap_or(Path::new("")));
     fs::create_dir_all(&parent)?;
     let name = rel.file_name().unwrap_or(OsStr::new("unnamed"));
-    let tmp = parent.join(format!(".{}.tmp", Uuid::now_v7()));
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(note)?;
-    f.sync_all()?;
-    drop(f);
+    let tmp = write_temp(&parent, note)?;
     let placed = (|| {
         if name.len() + NOTE_SUFFIX.len() <= NAME_MAX {
             let plain = parent.join(name);
@@ -794,7 +789,7 @@ fn rel_string(rel: &Path) -> String {
         .join("/")
 }
 
-/// Removes temp files `write_atomic` left behind when the process died mid-write.
+/// Removes temp files [`write_temp`] left behind when the process died mid-write.
 /// Only old ones: scale-out workers may share the quarantine folder, and another
 /// worker's temp file of a moment ago is a note being written.
 fn remove_stale_temp_files(dir: &Path) {
@@ -827,17 +822,14 @@ fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// Writes a small file so that readers see all of it or none of it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(Uuid::now_v7().to_string());
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
+/// `bytes` in a new hidden `.<uuid v7>.tmp` file in `dir`, synced; the name
+/// [`remove_stale_temp_files`] recognises (and dates) after a crash.
+fn write_temp(dir: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    let tmp = dir.join(format!(".{}.tmp", Uuid::now_v7()));
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path)
+    Ok(tmp)
 }
 
 /// The files one scan of the inbox found, oldest first. Held as paths relative
@@ -892,10 +884,14 @@ mod tests {
     use super::*;
 
     fn intake(root: &Path) -> Intake {
+        intake_quarantining_to(root, &root.join("quarantine"))
+    }
+
+    fn intake_quarantining_to(root: &Path, quarantine: &Path) -> Intake {
         Intake::open(IntakeConfig {
             inbox: root.join("inbox"),
             archive: root.join("archive"),
-            quarantine: root.join("quarantine"),
+            quarantine: quarantine.to_path_buf(),
             state_dir: root.join("state"),
             after: After::Archive,
             ignore: vec![
@@ -989,25 +985,8 @@ mod tests {
     fn quarantining_one_claim_twice_leaves_one_copy_and_one_note() {
         let t = tempfile::tempdir().unwrap();
         let root = t.path();
-        let worker = |name: &str| {
-            let i = Intake::open(IntakeConfig {
-                inbox: root.join(name).join("inbox"),
-                archive: root.join(name).join("archive"),
-                quarantine: root.join("quarantine"),
-                state_dir: root.join(name).join("state"),
-                after: After::Archive,
-                ignore: vec![],
-                recursive: true,
-                max_bytes: 100,
-                settle: Duration::ZERO,
-                max_inflight_bytes: 1000,
-            });
-            i.unwrap()
-        };
-        for name in ["a", "b"] {
-            fs::create_dir_all(root.join(name).join("inbox")).unwrap();
-        }
-        fs::create_dir_all(root.join("quarantine")).unwrap();
+        let worker =
+            |name: &str| intake_quarantining_to(&root.join(name), &root.join("quarantine"));
         let (a, b) = (worker("a"), worker("b"));
         let id = Uuid::now_v7().to_string();
         let err = StageError::new(Stage::Normalizer, Reason::Empty, "empty");
