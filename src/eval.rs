@@ -379,6 +379,7 @@ mod tests {
             ("blind15", 0.91, 0.88),
             ("blind16", 0.92, 0.94),
             ("blind17", 0.80, 0.90),
+            ("blind18", 0.82, 0.83),
         ] {
             let dir = format!(
                 "{}/tests/fixtures/boilerplate/{set}",

@@ -166,6 +166,35 @@ enum EvalWhat {
     },
 }
 
+// `println!` panics when the reader of a pipe goes away (`newsflow explain f | head`);
+// a command-line tool should stop quietly instead, as ripgrep does.
+macro_rules! outln {
+    () => {
+        emit(format_args!("\n"))
+    };
+    ($($t:tt)*) => {
+        emit(format_args!("{}\n", format_args!($($t)*)))
+    };
+}
+macro_rules! out {
+    ($($t:tt)*) => {
+        emit(format_args!($($t)*))
+    };
+}
+
+/// Writes to standard output; a closed pipe ends the process with success, any
+/// other write error with a message and failure.
+fn emit(args: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("newsflow: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Explain { file, json, config } = &cli.command {
@@ -363,11 +392,11 @@ fn report<R: serde::Serialize>(
 ) -> ExitCode {
     match result {
         Ok(r) if json => {
-            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Ok(r) => {
-            print!("{}", text(&r));
+            out!("{}", text(&r));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -407,12 +436,12 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
         Ok(items) => items,
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"file": file, "refused": refused(e)})
                 );
             } else {
-                println!(
+                outln!(
                     "{}: would be quarantined ({}): {}",
                     file.display(),
                     e.reason,
@@ -436,7 +465,7 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
             Err(e) if json => {
                 values.push(serde_json::json!({"item": i + 1, "refused": refused(e)}));
             }
-            Err(e) => println!(
+            Err(e) => outln!(
                 "{} item {} of {count}: would not become a record ({}): {}\n",
                 file.display(),
                 i + 1,
@@ -447,7 +476,7 @@ fn explain(file: &std::path::Path, json: bool, config: Option<&std::path::Path>)
     }
     if json {
         let v = serde_json::json!({"file": file, "items": values});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     }
     ExitCode::SUCCESS
 }
@@ -509,7 +538,7 @@ fn explain_item(
         if item.is_some() {
             return Some(v);
         }
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return None;
     }
     let color = std::io::stdout().is_terminal();
@@ -521,17 +550,17 @@ fn explain_item(
         }
     };
     match item {
-        Some((i, of)) => println!(
+        Some((i, of)) => outln!(
             "{} item {i} of {of} ({}, {})",
             file.display(),
             n.format,
             n.encoding
         ),
-        None => println!("{} ({}, {})", file.display(), n.format, n.encoding),
+        None => outln!("{} ({}, {})", file.display(), n.format, n.encoding),
     }
-    println!("  title:     {}", n.title.as_deref().unwrap_or("-"));
-    println!("  byline:    {}", n.byline.as_deref().unwrap_or("-"));
-    println!("  published: {}", n.published.as_deref().unwrap_or("-"));
+    outln!("  title:     {}", n.title.as_deref().unwrap_or("-"));
+    outln!("  byline:    {}", n.byline.as_deref().unwrap_or("-"));
+    outln!("  published: {}", n.published.as_deref().unwrap_or("-"));
     for (k, v) in [
         ("modified", &n.modified),
         ("url", &n.url),
@@ -539,14 +568,14 @@ fn explain_item(
         ("image", &n.image),
     ] {
         if let Some(v) = v {
-            println!("  {k:<10} {v}");
+            outln!("  {k:<10} {v}");
         }
     }
     if let Some((method, blocks)) = &page_blocks {
-        println!("  extraction: {method}");
+        outln!("  extraction: {method}");
         for (b, kept) in blocks {
             let short: String = b.chars().take(100).collect();
-            println!(
+            outln!(
                 "  {} {}{}",
                 paint(
                     if *kept { "32" } else { "31" },
@@ -556,7 +585,7 @@ fn explain_item(
                 if b.chars().count() > 100 { "…" } else { "" }
             );
         }
-        println!("  text layers on the extracted text:");
+        outln!("  text layers on the extracted text:");
     }
     for e in &n.explained {
         let (mark, code) = match e.decision {
@@ -582,8 +611,8 @@ fn explain_item(
         } else {
             ""
         };
-        println!("{:>4} {} {}{}", e.line, paint(code, mark), text, more);
-        println!("          {}", paint("2", &why));
+        outln!("{:>4} {} {}{}", e.line, paint(code, mark), text, more);
+        outln!("          {}", paint("2", &why));
         if let Some(f) = &e.features {
             let stop = f
                 .stopword_density
@@ -593,7 +622,7 @@ fn explain_item(
                 .coherence
                 .map(|c| format!("{c:.2}"))
                 .unwrap_or_else(|| "n/a".into());
-            println!(
+            outln!(
                 "          {}",
                 paint(
                     "2",
@@ -603,7 +632,7 @@ fn explain_item(
                     )
                 )
             );
-            println!(
+            outln!(
                 "          {}",
                 paint(
                     "2",
@@ -616,7 +645,7 @@ fn explain_item(
         }
     }
     if item.is_some() {
-        println!();
+        outln!();
     }
     None
 }
@@ -633,17 +662,17 @@ fn eval_boilerplate(
     };
     match eval::run(dir, &rules) {
         Ok(report) if json => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
         Ok(report) => {
-            print!("{}", report.to_text());
+            out!("{}", report.to_text());
             if mistakes {
                 for m in &report.mistakes {
-                    println!("{m}");
+                    outln!("{m}");
                 }
             }
             ExitCode::SUCCESS
@@ -660,13 +689,13 @@ fn check_config(loaded: &config::Loaded) -> ExitCode {
         Some(p) => format!("config file {}", p.display()),
         None => "built-in defaults (no config file)".to_string(),
     };
-    println!(
+    outln!(
         "# newsflow {}: configuration is valid",
         env!("CARGO_PKG_VERSION")
     );
-    println!("# source: {source}");
+    outln!("# source: {source}");
     if !loaded.env_overrides.is_empty() {
-        println!(
+        outln!(
             "# environment overrides: {}",
             loaded.env_overrides.join(", ")
         );
@@ -675,7 +704,7 @@ fn check_config(loaded: &config::Loaded) -> ExitCode {
         eprintln!("newsflow: invalid configuration:\n{e}");
         return ExitCode::from(2);
     }
-    print!("{}", loaded.config.to_toml());
+    out!("{}", loaded.config.to_toml());
     ExitCode::SUCCESS
 }
 
@@ -866,7 +895,7 @@ async fn start(
     );
     tracing::info!("newsflow stopped: {summary}");
     if once {
-        println!("newsflow once: {summary}");
+        outln!("newsflow once: {summary}");
     }
     Ok(())
 }
@@ -1049,8 +1078,8 @@ fn dedup_stats(cfg: &Config, top: usize) -> ExitCode {
     let exact = index.len();
     match index.near_stats(top) {
         Ok(s) => {
-            println!("index: {exact} records (exact duplicates are not indexed)");
-            println!(
+            outln!("index: {exact} records (exact duplicates are not indexed)");
+            outln!(
                 "near index: {} records ({} near duplicates), {} clusters, {} of them with 2 records or more, {:.0} bytes stored per record",
                 s.documents,
                 s.near_duplicates,
@@ -1059,7 +1088,7 @@ fn dedup_stats(cfg: &Config, top: usize) -> ExitCode {
                 s.bytes as f64 / s.documents.max(1) as f64
             );
             for (id, n) in &s.largest {
-                println!("  {n:>6} records  cluster {id}");
+                outln!("  {n:>6} records  cluster {id}");
             }
             ExitCode::SUCCESS
         }

@@ -102,3 +102,27 @@ fn explain_shows_which_blocks_of_a_page_the_extractor_kept() {
     assert_eq!(kept("Privacy policy"), false);
     assert_eq!(kept("Home"), false);
 }
+
+#[test]
+fn explain_into_a_closed_pipe_stops_quietly() {
+    // `newsflow explain big.txt | head -1`: the reader goes away after one line.
+    // The output (~1 MB) is larger than any pipe buffer, so writes must fail.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let body: String = (0..2000)
+        .map(|i| format!("Paragraph {i} of a long article, with words enough to keep it.\n"))
+        .collect();
+    std::fs::write(&file, body).unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["explain", "--json"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
