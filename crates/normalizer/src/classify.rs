@@ -614,7 +614,7 @@ fn cue_count(words: &[String], lang: Option<&str>) -> usize {
 /// away, so "Foto: Jan Zwiers" would there read like a heading.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|(?:[.!?]|\s[-–])\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía|crédit|crédito|credit)(?:\s*:[^!?:]{2,60}|[^.!?:]{0,40}/[^!?]{1,40})$|[.!?]\s+(?:courtesy|cortesía|cortesia)\s[^.!?]{2,60}$|[.!?]\s+/\s*\p{Lu}[^!?/]{0,30}$|^(?:photo|photos|foto|fotos|bild|beeld)\s[^.!?:/]{2,60}\s/\s[^!?/]{2,40}$|^(?:interview|entrevista|intervista|entretien|gespräch)\s*:\s*(?-i:\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|\p{Lu}[\p{L}.'’\-]+)){1,3})$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
+        r"(?i)^(?:©|\(c\)\s|(?:foto|fotos|bild|bilder|bildrechte|bildquelle|beeld|photo|photos|photograph|picture|image|illustration|credit|credits|crédit|crédits|crédit photo|crédits photo|crédito|créditos|fotografia|fotografía|imagen|imagem|immagine|quelle|source|fuente|fonte|bron)(?:\s+(?:di|de)\s+(?:copertina|portada|capa))?\s*[:|])|\((?:[^()]*\b(?:foto\w*|photo\w*|bild|beeld|imagen|immagine|getty|images|reuters|afp|dpa|epa|ansa|efe|lapresse|imago|archiv|archive|archives|archivo|archivio|shutterstock|istock)\b[^()]*)\)\.?$|\b(?:courtesy of|mit freundlicher genehmigung)\b|(?:[.!?]|\s[-–])\s+(?:foto|fotos|bild|photo|photos|photograph|picture|imagen|immagine|beeld|fotografia|fotografía|crédit|crédito|credit)(?:\s*:[^!?:]{2,60}|[^.!?:]{0,40}/[^!?]{1,40})$|[.!?]\s+(?:courtesy|cortesía|cortesia)\s[^.!?]{2,60}$|[.!?]\s+/\s*\p{Lu}[^!?/]{0,30}$|^(?:photo|photos|foto|fotos|bild|beeld)\s[^.!?:/]{2,60}\s/\s[^!?/]{2,40}$|^(?:interview|entrevista|intervista|entretien|gespräch)\s*:\s*(?-i:\p{Lu}[\p{L}'’\-]+(?:\s+(?:van|von|de|der|den|da|di|del|dos|\p{Lu}[\p{L}.'’\-]+)){1,3})$|\[[^\[\]]*[,/][^\[\]]*\]\.?$",
     )
     .unwrap()
 });
@@ -1059,7 +1059,7 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     let separators = tokens
         .iter()
         .filter(|t| matches!(**t, "|" | "›" | "»" | "•" | "·" | ">"))
-        .filter(|t| !(row && **t == "|"))
+        .filter(|t| !(row && matches!(**t, "|" | "·" | "•")))
         .count();
     let arrows = tokens.iter().filter(|t| matches!(**t, "›" | ">")).count();
     let chars = text.chars().filter(|c| !c.is_whitespace()).count().max(1) as f32;
@@ -1117,18 +1117,30 @@ pub fn features(text: &str, words: &[String], cx: &Context) -> Features {
     }
 }
 
-/// A row of a fact box, not a menu: bars between parts that each hold a figure
-/// ("Umsatz 2021: 148 Mio. € | 2022: 139 Mio. €", "capaciteit 3 MW | looptijd 24
-/// maanden"), with a word somewhere, so that page numbers ("1 | 2 | 3") are not one.
+/// A row of a fact box, not a menu: bars or dots between parts that each hold a
+/// figure or a "label: value" ("Umsatz 2021: 148 Mio. € | 2022: 139 Mio. €",
+/// "capaciteit 3 MW | looptijd 24 maanden", "Tempo di preparazione: 20 minuti ·
+/// Cottura: 25 minuti · Difficoltà: facile"), with a word somewhere, so that page
+/// numbers ("1 | 2 | 3") are not one. Of four parts or more the first may be a
+/// plain name (a listing's "Montpellier – Antigone · 3 pièces · 68 m² · 249 000 €";
+/// a weather widget's "Weer: 6° · motregen · wind 4" and a dateline's "Oviedo |
+/// 20·04·22 | 04:00" are not rows).
 fn fact_row(text: &str) -> bool {
-    let mut parts = 0;
-    for part in text.split(" | ") {
-        if !part.bytes().any(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        parts += 1;
+    let mut parts = vec![text];
+    for sep in [" | ", " · ", " • "] {
+        parts = parts.into_iter().flat_map(|p| p.split(sep)).collect();
     }
-    parts >= 2
+    let fact = |p: &str| {
+        p.bytes().any(|b| b.is_ascii_digit())
+            || label_split(p.trim()).is_some_and(|(l, v)| (1..=3).contains(&l) && v >= 1)
+    };
+    // (Credits are labelled too: "Reportagem: … | Imagem: … | Edição: …".)
+    if parts.iter().any(|p| p.contains(": ") && is_credit(p)) {
+        return false;
+    }
+    let plain: Vec<bool> = parts.iter().map(|p| !fact(p)).collect();
+    parts.len() >= 2
+        && (!plain.contains(&true) || (parts.len() >= 4 && plain[0] && !plain[1..].contains(&true)))
         && text
             .split(|c: char| !c.is_alphabetic())
             .any(|w| w.chars().count() >= 3)
@@ -3085,6 +3097,31 @@ mod tests {
         assert!(fact_row("capaciteit 3 MW | looptijd 24 maanden"));
         assert!(!fact_row("1 | 2 | 3"));
         assert!(!fact_row("Sport | 12.03.2023"));
+        assert!(fact_row(
+            "Tempo di preparazione: 20 minuti · Cottura: 25 minuti · Difficoltà: facile"
+        ));
+        assert!(fact_row(
+            "Montpellier – Antigone · Appartement 3 pièces · 68 m² · 249 000 €"
+        ));
+        assert!(!fact_row("Weer in Amersfoort: 6° · motregen · wind ZW 4"));
+        assert!(!fact_row("Oviedo | 20·04·22 | 04:00"));
+        assert!(!fact_row(
+            "Reportagem: Ana Simões | Imagem: Rui Lopes | Edição: Paulo Gaspar"
+        ));
+        assert!(!fact_row("Chi siamo · Contatti · Pubblicità · Privacy"));
+        // A recipe's box of times, with dots, over its ingredients: no menu.
+        let recipe = [
+            "Chi è cresciuto sulle rive del lago lo sa: la domenica in trattoria si ordinava il risotto con il pesce.",
+            "Tempo di preparazione: 20 minuti · Cottura: 25 minuti · Dosi per 4 persone · Difficoltà: facile",
+            "Ingredienti",
+            "320 g di riso Carnaroli",
+            "1 litro di brodo vegetale caldo",
+            "1 cipolla bianca piccola",
+            "80 g di burro",
+            "2 uova",
+            "Tritate finemente la cipolla e fatela appassire in una casseruola con il burro, poi aggiungete il riso.",
+        ];
+        assert!(keep(&recipe).iter().all(|k| *k), "{:?}", keep(&recipe));
     }
 
     #[test]
