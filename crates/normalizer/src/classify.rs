@@ -790,6 +790,9 @@ static BIO_ROLE_FIRST: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The article an outlet's name may start with, in the packs' languages.
 const OUTLET_ARTICLE: &str = r"(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der |Die |Das )?";
+/// An outlet's name's first word: capitalised, or a brand's lowercase prefix
+/// ("inFuga"), maybe with a domain ("Confere.aí").
+const OUTLET_NAME: &str = r"\p{Ll}{0,3}\p{Lu}[\p{L}'’\-]+(?:\.\p{Ll}{2,4})?";
 
 /// The outlet describing itself: a name, "is"/"est"/"è"…, then what it is ("The
 /// Wharfedale Courier is a member of the Independent Press Standards
@@ -801,7 +804,7 @@ const OUTLET_ARTICLE: &str = r"(?:The |Het |De |Le |La |L'|Il |Lo |El |O |A |Der
 /// the story.
 static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+(?:\p{{Lu}}[\p{{L}}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|&)){{0,4}}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){{0,3}}(?:[\p{{L}}'’\-]+\s+){{0,3}}(?i:[\p{{L}}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant)|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|plateforme|plataforma|piattaforma|newspaper|giornale|jornal|journal|periódico|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portale|nieuwssite|newsroom|redactie)\b",
+        r"^{OUTLET_ARTICLE}{OUTLET_NAME}(?:\s+(?:\p{{Lu}}[\p{{L}}'’\-&.]*|de|do|da|dei|del|della|des|du|van|von|der|y|e|et|en|and|und|&)){{0,4}}\s+(?:is|ist|est|es|è|é|has been|fait partie|gehört|behoort|fa parte|faz parte|forma parte)\s+(?:(?:een|ein|eine|un|une|uno|una|um|uma|a|an|the|het|de|der|die|das|le|la|il|lo|el|o|member|part|lid|membre|miembro|membro|signatario|signataire)\s+){{0,3}}(?:[\p{{L}}'’\-]+\s+){{0,3}}(?i:[\p{{L}}\-]*(?:portal|magazin|plattform|platform|zeitung|blad|krant|site|agentur)|portail|agence|agency|agencia|agência|agenzia|persbureau|uitgave|quotidien|quotidiano|diario|diário|hebdomadaire|settimanale|semanario|semanário|weekly|daily|órgão|webzine|revista|rivista|tijdschrift|blog|reporting|publishing|medium|média|media|medio|mídia|plateforme|plataforma|piattaforma|newspaper|giornale|jornal|journal|periódico|magazine|publication|publicación|pubblicazione|publicação|projet|projeto|proyecto|progetto|site|sitio|sito|website|webseite|angebot|testata|title|titre|member|membre|miembro|membro|lid|signatario|signataire|outlet|portale|nieuwssite|newsroom|redactie)\b",
     ))
     .unwrap()
 });
@@ -811,7 +814,7 @@ static OUTLET: LazyLock<Regex> = LazyLock::new(|| {
 /// sentence of that shape ("Die Stadt informiert seit 2019 …") does not stand.
 static OUTLET_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+\p{{Lu}}[\p{{L}}'’\-]+){{0,3}}\s+(?i:berichtet|informiert|reports|has reported|has covered|covers|informe|couvre|informa|cubre|racconta|bericht|brengt|relata)\s+(?i:seit|since|depuis|desde|dal|sinds|há mais de \d+ anos|hace)\s",
+        r"^{OUTLET_ARTICLE}{OUTLET_NAME}(?:\s+\p{{Lu}}[\p{{L}}'’\-]+){{0,3}}\s+(?i:berichtet|informiert|reports|has reported|has covered|covers|has served|serves|informe|couvre|informa|cubre|racconta|bericht|brengt|relata)\s+(?:[^.!?]{{1,80}}\s)?(?i:seit|since|depuis|desde|dal|sinds|há mais de \d+ anos|hace)\s",
     ))
     .unwrap()
 });
@@ -821,7 +824,7 @@ static OUTLET_REPORTS: LazyLock<Regex> = LazyLock::new(|| {
 /// Nieuws – onafhankelijk vakblad voor de akkerbouw sinds 1998.").
 static OUTLET_SINCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"^{OUTLET_ARTICLE}\p{{Lu}}[\p{{L}}'’\-]+(?:\.[a-z]{{2,4}})?(?:\s+[\p{{L}}'’\-&.]+){{0,4}}(?:,| –| -| —)\s+(?:[\p{{L}}'’\-]+\s+){{0,4}}(?i:[\p{{L}}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{{0,60}}\b(?i:since|seit|depuis|desde|dal|sinds)\s+(?:\d{{4}})\.?$",
+        r"^{OUTLET_ARTICLE}{OUTLET_NAME}(?:\s+[\p{{L}}'’\-&.]+){{0,4}}(?:,| –| -| —)\s+(?:[\p{{L}}'’\-]+\s+){{0,4}}(?i:[\p{{L}}\-]*(?:zeitung|blad|krant|portal|magazin|platform|plattform)|newspaper|paper|magazine|journal|quotidien|hebdomadaire|quotidiano|giornale|settimanale|periódico|diario|semanario|jornal|diário|semanário|revista|rivista|tijdschrift|weekly|daily|site|website|portale|média|media)\b.{{0,60}}\b(?i:since|seit|depuis|desde|dal|sinds|founded in|fondée? en|gegründet|fundad[oa] en|fundad[oa] em|fondat[oa] nel|opgericht in)\s+(?:\d{{4}})\.?$",
     ))
     .unwrap()
 });
@@ -2576,6 +2579,10 @@ mod tests {
         let v = classify(&page, None, None, Some("de"));
         assert!(v[0].keep && v[1].keep, "{v:?}");
         assert!(!v[2].keep, "{v:?}");
+        // The places it serves between the verb and the year.
+        assert!(OUTLET_REPORTS.is_match(
+            "The Severn Courier has served Gloucester, Stroud and the Forest of Dean since 1871."
+        ));
     }
 
     #[test]
@@ -2725,13 +2732,21 @@ mod tests {
             "Der Rheinkurier ist die unabhängige Tageszeitung für Köln, Bonn und den Rhein-Sieg-Kreis.",
             "Le Vigilant alpin, le quotidien des Savoie depuis 1946.",
             "ZorgNieuws.nu is een onafhankelijk vakplatform voor professionals in de zorg.",
+            "Papel y Tinta es una revista independiente de crítica literaria fundada en 2008.",
+            "inFuga è una testata giornalistica indipendente dedicata al ciclismo.",
+            "O Confere.aí é uma agência independente de checagem de fatos.",
+            "PixelPraat is de onafhankelijke gamesite van Nederland en België.",
+            "Le Courrier du Lez, quotidien indépendant d'information de l'Hérault, fondé en 1952.",
             // Not the outlet: a person and the paper, with no founding year.
             "Marco Bianchi, il direttore del giornale, ha confermato la chiusura della sede di Modena.",
             "Lea Hartung ist Physikerin und Wissenschaftsjournalistin. Sie schreibt über Astronomie.",
             "Marieke Vos schrijft voor ZorgNieuws.nu over eerstelijnszorg en regionale gezondheidszorg.",
         ];
         let mut want = vec![false, true, true, false, true, false, false, false, false];
-        want.extend([false, false, false, false, true, false, false]);
+        want.extend([
+            false, false, false, false, false, false, false, false, false,
+        ]);
+        want.extend([true, false, false]);
         assert_eq!(keep(&page), want);
     }
 
