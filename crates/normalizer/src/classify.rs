@@ -1438,16 +1438,51 @@ fn comment_header(text: &str) -> bool {
         })
 }
 
-/// Two or more comment headers after the article make a thread: each header
-/// and the lines under it, up to the next header, are readers' comments.
+/// A comment's reply button, with its counts ("Antworten · 14 Gefällt mir",
+/// "Répondre · 3 J'aime", "Reageer · 4", "Responder · Gosto 11"), or a blog
+/// comment's stamp ending in it ("14 February 2024 at 9:12 am  Reply"). It marks
+/// the comment above it as a reader's for sure.
+fn reply_control(text: &str) -> bool {
+    const REPLY: &str =
+        "reply|antworten|répondre|rispondi|reageer|beantwoorden|antwoorden|responder|responda";
+    static BUTTON: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(
+            r"(?i)^(?:{REPLY})(?:\s*[·|•]\s*[\p{{L}}\p{{N}}'’\- ]{{1,30}})?$"
+        ))
+        .unwrap()
+    });
+    static STAMPED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(
+            r"(?i)^[^.!?]{{0,40}}\d[^.!?]{{0,40}}\s(?:{REPLY})$"
+        ))
+        .unwrap()
+    });
+    let text = text.trim();
+    text.split_whitespace().count() <= 10 && (BUTTON.is_match(text) || STAMPED.is_match(text))
+}
+
+/// Comment headers after the article make a thread: each header and the lines
+/// under it, up to the next header, are readers' comments. Two headers make one,
+/// or a single one with a reply button under it; the buttons go too.
 fn comment_threads(paras: &[&str], class: &mut [Class]) {
     let Some(first_good) = class.iter().position(|c| *c == Class::Good) else {
         return;
     };
+    let replies: Vec<usize> = (first_good + 1..paras.len())
+        .filter(|&i| reply_control(paras[i]))
+        .collect();
+    for &r in &replies {
+        class[r] = Class::Bad("comment");
+    }
     let headers: Vec<usize> = (first_good + 1..paras.len())
         .filter(|&i| comment_header(paras[i]))
         .collect();
-    if headers.len() < COMMENT_HEADERS_MIN {
+    let answered = |h: usize| {
+        replies
+            .iter()
+            .any(|&r| r > h && r <= h + COMMENT_MAX_PARAGRAPHS + 1)
+    };
+    if headers.len() < COMMENT_HEADERS_MIN && !headers.iter().any(|&h| answered(h)) {
         return;
     }
     for (n, &h) in headers.iter().enumerate() {
@@ -1529,12 +1564,26 @@ fn inline_comment_threads(paras: &[&str], class: &mut [Class]) {
                 .or_else(|| weak_inline_comment(p).map(|n| (n, false)))
         })
         .collect();
-    let signed: Vec<bool> = names.iter().map(Option::is_some).collect();
+    let reply: Vec<bool> = paras.iter().map(|p| reply_control(p)).collect();
+    // Reply buttons between the comments are part of the thread.
+    let signed: Vec<bool> = names
+        .iter()
+        .zip(&reply)
+        .map(|(n, r)| n.is_some() || *r)
+        .collect();
     for std::ops::Range { start: i, end: j } in runs(&signed) {
+        let comments = names[i..j].iter().flatten().count();
+        // A signed comment with a reply button under it is a reader's.
+        if comments >= 1 && reply[i..j].iter().any(|r| *r) {
+            for c in &mut class[i..j] {
+                *c = Class::Bad("comment");
+            }
+            continue;
+        }
         // Half or more signed as inline_comment accepts alone: "Centro: …", "Nord:
         // …" under "Sud e Isole: …" are a forecast's regions.
         let strong = names[i..j].iter().flatten().filter(|(_, s)| *s).count();
-        if 2 * strong < j - i {
+        if 2 * strong < comments {
             continue;
         }
         let thread: Vec<&str> = names[i..j].iter().flatten().map(|(n, _)| *n).collect();
@@ -2748,6 +2797,42 @@ mod tests {
         ]);
         want.extend([true, false, false]);
         assert_eq!(keep(&page), want);
+    }
+
+    #[test]
+    fn comments_with_reply_buttons_go_even_alone() {
+        for b in [
+            "Antworten · 14 Gefällt mir",
+            "Répondre · 3 J'aime",
+            "Reageer · 4",
+            "Responder · Gosto 11",
+            "Reply",
+            "14 February 2024 at 9:12 am  Reply",
+        ] {
+            assert!(reply_control(b), "{b}");
+        }
+        assert!(!reply_control("Reply to the consultation by 4 March"));
+        let a = "The club won the derby in the last minute of stoppage time, its first win over the neighbours in six years.";
+        let b = "The coach said after the game that his team had deserved the points for the second half alone.";
+        // One signed comment and its button; one blog comment under its header.
+        let page = [
+            a,
+            b,
+            "Handballpapa_77: What a second half! Brandt was world class today.",
+            "Reply · 7",
+            "peterjw says:",
+            "Beautiful match. The last minute had me in tears on the bus.",
+            "15 February 2024 at 7:48 pm  Reply",
+        ];
+        assert_eq!(keep(&page), [true, true, false, false, false, false, false]);
+        // A single "says:" with no button is a quote's lead-in.
+        let quote = [
+            a,
+            "The minister says:",
+            "We will not allow the club to leave the city without a fight, whatever it costs us.",
+            b,
+        ];
+        assert_eq!(keep(&quote), [true; 4]);
     }
 
     #[test]
