@@ -1438,6 +1438,56 @@ fn comment_header(text: &str) -> bool {
         })
 }
 
+/// A review's rating: the critic's ("Score: 4 out of 5", "Voto: 7,5/10",
+/// "Cijfer: 8,5", "★★★★☆", "Unsere Wertung: 4 von 5 Sternen") is part of the
+/// review, wherever it stands; the readers' ("Note des spectateurs : 3,6/5 (148
+/// votes)", "★★★★★ (128 valoraciones)") is the page's widget. `Some(true)` for
+/// the critic's, `Some(false)` for the readers'.
+fn rating(text: &str) -> Option<bool> {
+    static VALUE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:[★☆●○✩✪]{3,}(?:\s.*)?|\d{1,3}(?:[.,]\d{1,2})?\s*(?:out of|von|sur|su|sobre|de|van|em|op)\s*(?:5|10|20|100)\b.*)$")
+            .unwrap()
+    });
+    static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^(?:\w+ )?(?:cijfer|note|nota|voto|voto finale|punteggio|valoración|valoracion|puntuación|wertung|bewertung|score|rating|verdict|avaliação|classificação|beoordeling|oordeel)\s?: \d{1,3}(?:[.,]\d{1,2})?$")
+            .unwrap()
+    });
+    static READERS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:lettori|lectores|leitores|lecteurs|lezers|leser|readers|spectateurs|spettatori|espectadores|users|utenti|usuarios|utilisateurs|gebruikers|nutzer|publikum|community|rate this|valuta|vota|noter|notez|bewerten|bewerte|beoordeel|valora|avalie)\b|\d+ (?:reviews|ratings|votes|avis|notes|voti|votos|valoraciones|avaliações|beoordelingen|bewertungen|stemmen)\b|\(\s*\d[\d.,]*\s+\p{L}+\s*\)")
+            .unwrap()
+    });
+    let t = text.trim();
+    if t.split_whitespace().count() > 8 {
+        return None;
+    }
+    // A figure over a figure needs its label: "3 / 10" alone is a gallery's
+    // counter.
+    static SLASHED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\d{1,3}(?:[.,]\d{1,2})?\s*/\s*(?:5|10|20|100)\b").unwrap());
+    let labelled = t
+        .split_once(": ")
+        .or_else(|| t.split_once(" : "))
+        .filter(|(label, _)| label.split_whitespace().count() <= 4)
+        .map(|(_, v)| v.trim());
+    let valued = match labelled {
+        Some(v) => VALUE.is_match(v) || SLASHED.is_match(v),
+        None => VALUE.is_match(t),
+    };
+    (valued || NUMBER.is_match(t)).then(|| !READERS.is_match(t))
+}
+
+/// Marks the reviews' ratings ([`rating`]): the critic's is a fact of the
+/// review, the readers' a widget.
+fn ratings(paras: &[&str], class: &mut [Class]) {
+    for (p, c) in paras.iter().zip(class.iter_mut()) {
+        match rating(p) {
+            Some(true) => *c = Class::Fact,
+            Some(false) => *c = Class::Bad("rating"),
+            None => {}
+        }
+    }
+}
+
 /// A comment's reply button, with its counts ("Antworten · 14 Gefällt mir",
 /// "Répondre · 3 J'aime", "Reageer · 4", "Responder · Gosto 11"), or a blog
 /// comment's stamp ending in it ("14 February 2024 at 9:12 am  Reply"). It marks
@@ -1723,13 +1773,14 @@ fn repeated_names(
     }
 }
 
-/// Is the nearest line above `i`, a picture's caption or credit aside, the
+/// Is the nearest line above `i`, a picture's caption or credit or the readers'
+/// rating aside, the
 /// article's text? ("Os grupos que mais subiram:" introduces the list under it.)
 fn prose_before(class: &[Class], i: usize) -> bool {
     class[..i]
         .iter()
         .rev()
-        .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption")))
+        .find(|c| !matches!(c, Class::Bad("credit" | "pictured" | "caption" | "rating")))
         .is_some_and(|c| matches!(c, Class::Good | Class::Short))
 }
 
@@ -2300,6 +2351,20 @@ pub fn classify_with(
         i = j.max(i + 1);
     }
 
+    // After the lists: a rating stands in one (a review's info box) as any of
+    // its lines.
+    ratings(paras, &mut class);
+    // The outlet describing itself is no part of the story, above it or below
+    // it (nor, then, the last of the article's text: the newsletter pitch above
+    // it is after the article).
+    for ((c, f), p) in class.iter_mut().zip(&feats).zip(paras) {
+        if !f.bio
+            && f.words <= SITE_MAX_WORDS
+            && (OUTLET.is_match(p.trim()) || OUTLET_SINCE.is_match(p.trim()))
+        {
+            *c = Class::Bad("site");
+        }
+    }
     // After the article's last plain paragraph, text that speaks to the reader is
     // the site talking: subscriptions, newsletters, donations, comment rules. A
     // review's or a live blog's own prose says "you" too ("If you want a robot
@@ -2339,15 +2404,11 @@ pub fn classify_with(
             }
         }
     }
-    // A staff bio is no part of the story, above it or below it; nor is the
-    // outlet describing itself.
-    for ((c, f), p) in class.iter_mut().zip(&feats).zip(paras) {
+    // A staff bio is no part of the story, above it or below it. (It still counts
+    // as text above: a review's verdict before it says "you" as the story.)
+    for (c, f) in class.iter_mut().zip(&feats) {
         if f.bio {
             *c = Class::Bad("bio");
-        } else if f.words <= SITE_MAX_WORDS
-            && (OUTLET.is_match(p.trim()) || OUTLET_SINCE.is_match(p.trim()))
-        {
-            *c = Class::Bad("site");
         }
     }
     let first_good = class.iter().position(|c| *c == Class::Good);
@@ -2401,6 +2462,7 @@ pub fn classify_with(
                     "shop" => "bad: a shop's price box (amounts and sellers)",
                     "comment" => "bad: a reader's comment in a thread (name · time headers)",
                     "pictured" => "bad: caption next to a picture credit",
+                    "rating" => "bad: the readers' rating (a widget)",
                     _ => "bad: a run of headline-shaped lines (menu or list)",
                 },
             ),
@@ -2797,6 +2859,60 @@ mod tests {
         ]);
         want.extend([true, false, false]);
         assert_eq!(keep(&page), want);
+    }
+
+    #[test]
+    fn the_critics_rating_stays_the_readers_goes() {
+        for r in [
+            "Score: 4 out of 5",
+            "Voto: 7,5/10",
+            "Cijfer: 8,5",
+            "★★★★☆",
+            "Unsere Wertung: 4 von 5 Sternen",
+            "Valoración: 4 sobre 5",
+            "4 out of 5 stars",
+        ] {
+            assert_eq!(rating(r), Some(true), "{r}");
+        }
+        for r in [
+            "Note des spectateurs : 3,6/5 (148 votes)",
+            "★★★★★ (128 valoraciones)",
+            "★★★★★ 4.9 from 212 reviews",
+            "Valuta questa ricetta: ★★★★★",
+            "Avaliação dos leitores: 4,8/5 (23 avaliações)",
+        ] {
+            assert_eq!(rating(r), Some(false), "{r}");
+        }
+        // A gallery's counter; a result; a sentence.
+        for r in ["3 / 10", "Bayern – Dortmund 4:2", "Has acertado 0 de 10"] {
+            assert_eq!(rating(r), None, "{r}");
+        }
+        let a = "The new phone has an excellent main camera and a battery that easily lasts two days of heavy use.";
+        let b = "Overall it is the best phone under 500 euros that we have tested this year, despite its camera.";
+        let page = [
+            a,
+            b,
+            "Score: 4 out of 5",
+            "Readers' rating: 4.2/5 (310 votes)",
+        ];
+        assert_eq!(keep(&page), [true, true, true, false]);
+    }
+
+    #[test]
+    fn a_newsletter_pitch_above_the_outlets_self_description_goes() {
+        let a = "Reizigers die door de storing vertraging oplopen, kunnen bij de vervoerder een deel van hun reiskosten terugvragen.";
+        let b = "Vervoerder Vallei Vervoer laat weten extra bussen in te zetten in de middagspits tussen de twee stations.";
+        let page = [
+            a,
+            b,
+            "Elke werkdag om 17.00 uur het belangrijkste nieuws uit Amersfoort en omgeving in je mailbox.",
+            "De Eemstad Courant is de onafhankelijke nieuwssite voor Amersfoort, Leusden, Soest en Baarn.",
+        ];
+        let kept: Vec<bool> = classify(&page, None, None, Some("nl"))
+            .iter()
+            .map(|v| v.keep)
+            .collect();
+        assert_eq!(kept, [true, true, false, false]);
     }
 
     #[test]
